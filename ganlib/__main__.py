@@ -1,0 +1,5 @@
+import sys
+
+from ganlib.cli import main
+
+sys.exit(main())

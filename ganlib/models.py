@@ -1,0 +1,62 @@
+"""Keras model builders. Generators map z ~ N(0, I) to 28×28×1 images in [-1, 1] (tanh);
+discriminators map images to one logit per image (no sigmoid: the losses work on logits).
+"""
+
+import keras
+from keras import layers
+
+IMAGE_SHAPE = (28, 28, 1)
+
+
+def _check_output(model, expected_shape):
+    got = tuple(model.output.shape[1:])
+    assert got == tuple(expected_shape), f"{model.name}: output shape {got}, expected {expected_shape}"
+    return model
+
+
+def mlp_generator(latent_dim=100, hidden=(256, 512, 1024)):
+    """Chapter 01 generator: z → Dense(256) → Dense(512) → Dense(1024), LeakyReLU(0.2) → 784 tanh → 28×28×1."""
+    z = keras.Input((latent_dim,), name="z")
+    h = z
+    for units in hidden:
+        h = layers.LeakyReLU(0.2)(layers.Dense(units)(h))
+    x = layers.Dense(IMAGE_SHAPE[0] * IMAGE_SHAPE[1], activation="tanh")(h)
+    x = layers.Reshape(IMAGE_SHAPE)(x)
+    return _check_output(keras.Model(z, x, name="mlp_generator"), IMAGE_SHAPE)
+
+
+def mlp_discriminator(hidden=(1024, 512, 256), dropout=0.3):
+    """Chapter 01 discriminator: flatten → Dense(1024) → Dense(512) → Dense(256), each LeakyReLU(0.2)
+    and Dropout(0.3) → one logit."""
+    x = keras.Input(IMAGE_SHAPE, name="image")
+    h = layers.Flatten()(x)
+    for units in hidden:
+        h = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(layers.Dense(units)(h)))
+    logit = layers.Dense(1, name="logit")(h)
+    return _check_output(keras.Model(x, logit, name="mlp_discriminator"), (1,))
+
+
+def dcgan_generator(latent_dim=64, width=64):
+    """Chapter 02 generator, a light DCGAN with 4×4 kernels:
+    z → Dense(7·7·2w) → BN → ReLU → reshape 7×7×2w → ConvT(w, 4, stride 2) → BN → ReLU (14×14)
+    → ConvT(1, 4, stride 2) → tanh (28×28). Kernel 4 with stride 2 avoids checkerboard overlap.
+    """
+    z = keras.Input((latent_dim,), name="z")
+    h = layers.Dense(7 * 7 * 2 * width, use_bias=False)(z)
+    h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = layers.Reshape((7, 7, 2 * width))(h)
+    h = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(h)
+    h = layers.ReLU()(layers.BatchNormalization()(h))
+    x = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(h)
+    return _check_output(keras.Model(z, x, name="dcgan_generator"), IMAGE_SHAPE)
+
+
+def dcgan_discriminator(width=64):
+    """Chapter 02 discriminator: Conv(w, 4, stride 2) → LeakyReLU(0.2) (14×14)
+    → Conv(2w, 4, stride 2) → LeakyReLU(0.2) (7×7) → flatten → one logit. No BatchNorm: real and fake
+    batches pass separately, and batch statistics would let D tell them apart by their batch alone."""
+    x = keras.Input(IMAGE_SHAPE, name="image")
+    h = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(x))
+    h = layers.LeakyReLU(0.2)(layers.Conv2D(2 * width, 4, strides=2, padding="same")(h))
+    logit = layers.Dense(1, name="logit")(layers.Flatten()(h))
+    return _check_output(keras.Model(x, logit, name="dcgan_discriminator"), (1,))

@@ -1,0 +1,298 @@
+"""Training: the ``tf.function`` train step, a GAN bundle that can be checkpointed, and the training loop.
+
+The loop gives a learner what they expect from long work: a progress bar with live losses, a sample grid
+from fixed latents after every epoch, the loss history saved and plotted, a GIF of the grids, a checkpoint
+every epoch that is restored automatically when the same run directory is used again, and a wall-clock
+budget (and Ctrl-C / kernel interrupt) that stops cleanly after checkpointing.
+"""
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ganlib import models, viz
+from ganlib.losses import GENERATOR_LOSSES, discriminator_loss
+from ganlib.quick import is_quick
+
+RUNS_DIR_ENV = "GANLIB_RUNS_DIR"
+GRID_SIZE = 64  # fixed latents drawn once per run: an 8×8 grid per epoch
+
+# Each model's defaults: the ones the CLI and the notebooks use unless told otherwise.
+MODEL_DEFAULTS = {
+    "gan": dict(latent_dim=100, batch_size=64, learning_rate=2e-4, beta_1=0.5,
+                generator_loss="non_saturating"),
+    "dcgan": dict(latent_dim=64, width=64, batch_size=64, learning_rate=2e-4, beta_1=0.5,
+                  generator_loss="non_saturating"),
+}
+
+
+class RunDirError(ValueError):
+    """The run directory holds something this run must not touch (another model's run, a file...)."""
+
+
+def make_train_step(generator, discriminator, g_optimizer, d_optimizer, rng, latent_dim,
+                    generator_loss=GENERATOR_LOSSES["non_saturating"], use_tf_function=True):
+    """Build one GAN training step: both players updated from one forward pass (as in the TF DCGAN tutorial).
+
+    Each call draws z ~ N(0, I) from ``rng`` (a ``tf.random.Generator``, so the draws are not frozen at
+    trace time and are checkpointed with the run), records the forward pass on two tapes, and lets
+    each optimizer descend its own loss: D on −E[log D(x)] − E[log(1 − D(G(z)))], G on ``generator_loss``.
+    Returns a dict of scalar tensors: d_loss, g_loss, and D's mean probability on real and fake images.
+    """
+
+    def train_step(real_images):
+        z = rng.normal((tf.shape(real_images)[0], latent_dim))
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake_images = generator(z, training=True)
+            real_logits = discriminator(real_images, training=True)
+            fake_logits = discriminator(fake_images, training=True)
+            d_loss = discriminator_loss(real_logits, fake_logits)
+            g_loss = generator_loss(fake_logits)
+        d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
+        g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
+        d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+        g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
+        return {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
+            "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
+        }
+
+    return tf.function(train_step) if use_tf_function else train_step
+
+
+class GAN:
+    """Generator, discriminator, their optimizers, the random generator and counters: everything a
+    checkpoint must hold to resume a run exactly where it stopped."""
+
+    def __init__(self, generator, discriminator, config, seed=0):
+        self.generator = generator
+        self.discriminator = discriminator
+        self.config = dict(config)
+        self.latent_dim = int(generator.input_shape[-1])
+        lr, beta_1 = config["learning_rate"], config["beta_1"]
+        self.g_optimizer = keras.optimizers.Adam(lr, beta_1=beta_1)
+        self.d_optimizer = keras.optimizers.Adam(lr, beta_1=beta_1)
+        # Built now so their slots exist before tracing and before a checkpoint restore fills them.
+        self.g_optimizer.build(generator.trainable_variables)
+        self.d_optimizer.build(discriminator.trainable_variables)
+        self.rng = tf.random.Generator.from_seed(seed)
+        self.fixed_z = tf.Variable(tf.random.Generator.from_seed(seed + 1).normal((GRID_SIZE, self.latent_dim)),
+                                   trainable=False, name="fixed_z")
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        self.train_step = make_train_step(generator, discriminator, self.g_optimizer, self.d_optimizer,
+                                          self.rng, self.latent_dim, GENERATOR_LOSSES[config["generator_loss"]])
+
+    def checkpoint(self):
+        return tf.train.Checkpoint(generator=self.generator, discriminator=self.discriminator,
+                                   g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
+                                   rng=self.rng, fixed_z=self.fixed_z, step=self.step, epoch=self.epoch)
+
+    def generate(self, z):
+        """Images in [-1, 1] for latents z (inference mode: BatchNorm uses its moving averages)."""
+        return self.generator(tf.convert_to_tensor(z, tf.float32), training=False).numpy()
+
+    def sample(self, n, seed=None):
+        """n images from fresh latents; the same ``seed`` gives the same images."""
+        return self.generate(np.random.default_rng(seed).standard_normal((n, self.latent_dim)))
+
+
+def build_gan(model="dcgan", seed=0, **overrides):
+    """Build a GAN by name ("gan": chapter 01 MLPs, "dcgan": chapter 02) with its default settings,
+    any of which ``overrides`` replaces."""
+    if model not in MODEL_DEFAULTS:
+        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_DEFAULTS)}")
+    unknown = set(overrides) - set(MODEL_DEFAULTS[model])
+    if unknown:
+        raise ValueError(f"{model} has no setting {', '.join(sorted(unknown))}; "
+                         f"its settings are {', '.join(MODEL_DEFAULTS[model])}")
+    config = {"model": model, **MODEL_DEFAULTS[model], **overrides}
+    if config["generator_loss"] not in GENERATOR_LOSSES:
+        raise ValueError(f"unknown generator_loss {config['generator_loss']!r}; "
+                         f"choose one of {', '.join(GENERATOR_LOSSES)}")
+    keras.utils.set_random_seed(seed)
+    if model == "gan":
+        generator = models.mlp_generator(config["latent_dim"])
+        discriminator = models.mlp_discriminator()
+    else:
+        generator = models.dcgan_generator(config["latent_dim"], config["width"])
+        discriminator = models.dcgan_discriminator(config["width"])
+    return GAN(generator, discriminator, config, seed=seed)
+
+
+def runs_dir(name):
+    """Where a notebook keeps the run called ``name``: ``$GANLIB_RUNS_DIR`` (default ``runs``), with
+    quick-mode runs kept apart so they never resume a full-size run."""
+    return Path(os.environ.get(RUNS_DIR_ENV, "runs")) / (f"{name}-quick" if is_quick() else name)
+
+
+def load_run_config(run_dir):
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise RunDirError(f"{run_dir} is not a training run (no config.json); train one with "
+                          "`python -m ganlib train dcgan --out DIR`")
+    return json.loads(path.read_text())
+
+
+def load_gan(run_dir):
+    """Rebuild the GAN saved in ``run_dir`` and restore its latest checkpoint."""
+    config = load_run_config(run_dir)
+    settings = {k: v for k, v in config.items() if k in MODEL_DEFAULTS.get(config.get("model"), {})}
+    gan = build_gan(config["model"], seed=config.get("seed", 0), **settings)
+    latest = tf.train.latest_checkpoint(str(Path(run_dir) / "checkpoints"))
+    if latest is None:
+        raise RunDirError(f"{run_dir} has no checkpoint yet; train it first")
+    gan.checkpoint().restore(latest).expect_partial()
+    return gan
+
+
+@dataclass
+class History:
+    """Per-step losses and per-epoch timings, saved as ``history.json`` beside the checkpoints."""
+
+    steps: dict = field(default_factory=lambda: {"step": [], "d_loss": [], "g_loss": [], "d_real": [], "d_fake": []})
+    epochs: dict = field(default_factory=lambda: {"epoch": [], "step": [], "seconds": [], "images_per_second": []})
+
+    @classmethod
+    def load(cls, path, up_to_step):
+        if not Path(path).is_file():
+            return cls()
+        saved = json.loads(Path(path).read_text())
+        history = cls(saved["steps"], saved["epochs"])
+        # keep what the restored checkpoint has seen, so a crash between saves never duplicates steps
+        for table in (history.steps, history.epochs):
+            keep = sum(1 for s in table["step"] if s <= up_to_step)
+            for key in table:
+                del table[key][keep:]
+        return history
+
+    def save(self, path):
+        tmp = Path(path).with_suffix(".tmp")
+        tmp.write_text(json.dumps({"steps": self.steps, "epochs": self.epochs}))
+        tmp.replace(path)  # atomic: an interrupt never leaves half a file
+
+
+@dataclass
+class FitResult:
+    history: History
+    epochs_done: int
+    stopped_by: str  # "epochs", "budget" or "interrupt"
+    run_dir: Path
+    gif_path: Path = None
+
+
+def _prepare_run_dir(run_dir, config):
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirError(f"{run_dir} is a file, not a run directory; choose another --out")
+    config_path = run_dir / "config.json"
+    if config_path.is_file():
+        saved = json.loads(config_path.read_text())
+        changed = {k: (saved.get(k), v) for k, v in config.items() if saved.get(k) != v}
+        if changed:
+            what = ", ".join(f"{k}: {old!r} there, {new!r} now" for k, (old, new) in changed.items())
+            raise RunDirError(f"{run_dir} holds a different run ({what}); choose another run directory")
+    elif run_dir.is_dir() and any(run_dir.iterdir()):
+        raise RunDirError(f"{run_dir} is not empty and is not a ganlib run; choose another run directory")
+    (run_dir / "grids").mkdir(parents=True, exist_ok=True)
+    if not config_path.is_file():
+        config_path.write_text(json.dumps(config, indent=2) + "\n")
+    return run_dir
+
+
+def fit(gan, dataset, epochs, run_dir, max_minutes=None, extra_config=None, on_epoch_end=None,
+        progress=True, verbose=True):
+    """Train ``gan`` on ``dataset`` (batches of images in [-1, 1]) up to ``epochs`` epochs in all.
+
+    ``run_dir`` receives config.json, checkpoints/ (one per epoch, restored automatically when the same
+    directory is used again), grids/epoch_NNNN.png from the fixed latents, history.json, losses.png and
+    training.gif. ``max_minutes`` is a wall-clock budget for this call: when it runs out, the run
+    checkpoints and stops; so does an interrupt (Ctrl-C, or the notebook's stop button).
+    ``on_epoch_end(epoch, grid_path)`` is called after each epoch's grid is written.
+    """
+    from tqdm.auto import tqdm
+
+    config = {**gan.config, **(extra_config or {})}
+    run_dir = _prepare_run_dir(run_dir, config)
+    checkpoint = gan.checkpoint()
+    manager = tf.train.CheckpointManager(checkpoint, str(run_dir / "checkpoints"), max_to_keep=3)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        if verbose:
+            print(f"Resumed {run_dir} from epoch {int(gan.epoch)}, step {int(gan.step)}.")
+    history = History.load(run_dir / "history.json", up_to_step=int(gan.step))
+
+    steps_per_epoch = int(dataset.cardinality())
+    start_epoch = int(gan.epoch)
+    deadline = None if max_minutes is None else time.monotonic() + 60 * max_minutes
+    stopped_by = "epochs"
+
+    def save():
+        manager.save(checkpoint_number=int(gan.step))
+        history.save(run_dir / "history.json")
+
+    if start_epoch >= epochs and verbose:
+        print(f"{run_dir} has already trained {start_epoch} epochs (asked for {epochs}); nothing to do.")
+    bar = tqdm(total=max(0, epochs - start_epoch) * steps_per_epoch, desc=config["model"], unit="step",
+               disable=not progress or start_epoch >= epochs, dynamic_ncols=True)
+    try:
+        for epoch in range(start_epoch + 1, epochs + 1):
+            epoch_start, steps_this_epoch = time.perf_counter(), 0
+            for real_images in dataset:
+                losses = {k: float(v) for k, v in gan.train_step(real_images).items()}
+                gan.step.assign_add(1)
+                steps_this_epoch += 1
+                history.steps["step"].append(int(gan.step))
+                for key, value in losses.items():
+                    history.steps[key].append(value)
+                bar.update(1)
+                if steps_this_epoch % 10 == 0:
+                    bar.set_postfix(d_loss=f"{losses['d_loss']:.3f}", g_loss=f"{losses['g_loss']:.3f}")
+                if deadline is not None and time.monotonic() > deadline:
+                    stopped_by = "budget"
+                    break
+            if stopped_by == "budget":
+                break
+            seconds = time.perf_counter() - epoch_start
+            gan.epoch.assign(epoch)
+            history.epochs["epoch"].append(epoch)
+            history.epochs["step"].append(int(gan.step))
+            history.epochs["seconds"].append(seconds)
+            history.epochs["images_per_second"].append(steps_this_epoch * config["batch_size"] / seconds)
+            grid_path = viz.save_grid(gan.generate(gan.fixed_z), run_dir / "grids" / f"epoch_{epoch:04d}.png")
+            save()
+            if verbose:
+                recent = slice(-steps_this_epoch, None)
+                bar.write(f"epoch {epoch}/{epochs}: d_loss {np.mean(history.steps['d_loss'][recent]):.3f}, "
+                          f"g_loss {np.mean(history.steps['g_loss'][recent]):.3f}, "
+                          f"{history.epochs['images_per_second'][-1]:,.0f} images/s")
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, grid_path)
+    except KeyboardInterrupt:
+        stopped_by = "interrupt"
+    finally:
+        bar.close()
+
+    if stopped_by != "epochs":
+        save()
+        viz.save_grid(gan.generate(gan.fixed_z), run_dir / "grids" / f"epoch_{int(gan.epoch) + 1:04d}_partial.png")
+        if verbose:
+            why = f"time budget of {max_minutes:g} min reached" if stopped_by == "budget" else "interrupted"
+            print(f"{why.capitalize()} during epoch {int(gan.epoch) + 1} at step {int(gan.step)}; checkpoint saved. "
+                  f"Run again with the same run directory to continue.")
+    result = FitResult(history, int(gan.epoch), stopped_by, run_dir)
+    if history.steps["step"]:
+        viz.plot_losses(history, run_dir / "losses.png")
+        grids = sorted((run_dir / "grids").glob("epoch_????.png"))
+        if stopped_by != "epochs":
+            grids.append(run_dir / "grids" / f"epoch_{int(gan.epoch) + 1:04d}_partial.png")
+        result.gif_path = viz.write_gif([viz.read_image(p) for p in grids], run_dir / "training.gif")
+    return result
