@@ -105,23 +105,6 @@ def _train(args):
     return 130 if result.stopped_by == "interrupt" else 0
 
 
-def _latent_walk(gan, n, seed, frames_per_leg=12, legs=4):
-    """Latents for a looping walk: each of n walkers visits ``legs`` random points along great circles
-    (spherical interpolation keeps |z| typical of N(0, I), so midway images stay sharp)."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    anchors = rng.standard_normal((legs, n, gan.latent_dim))
-    anchors = np.concatenate([anchors, anchors[:1]])
-    frames = []
-    for a, b in zip(anchors[:-1], anchors[1:]):
-        cos = np.sum(a * b, -1, keepdims=True) / (np.linalg.norm(a, axis=-1, keepdims=True) * np.linalg.norm(b, axis=-1, keepdims=True))
-        omega = np.arccos(np.clip(cos, -1, 1))
-        for t in np.arange(frames_per_leg) / frames_per_leg:
-            frames.append((np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega))
-    return frames
-
-
 def _sample(args):
     suffix = args.out.suffix.lower()
     if suffix not in SAMPLE_FORMATS:
@@ -135,7 +118,7 @@ def _sample(args):
 
     import numpy as np
 
-    from ganlib import train, viz
+    from ganlib import latent, train, viz
 
     try:
         gan = train.load_gan(args.run_dir)
@@ -146,7 +129,8 @@ def _sample(args):
     elif suffix == ".png":
         viz.save_grid(gan.sample(args.n, seed=args.seed), args.out)
     else:
-        frames = [viz.image_grid(gan.generate(z), scale=2) for z in _latent_walk(gan, args.n, args.seed)]
+        walk = latent.latent_walk(args.n, gan.latent_dim, seed=args.seed)
+        frames = [viz.image_grid(gan.generate(z), scale=2) for z in walk]
         viz.write_gif(frames, args.out, duration_ms=80, last_frame_ms=80)
     print(f"Wrote {args.n} samples to {args.out}")
     return 0
