@@ -36,7 +36,7 @@ def mlp_discriminator(hidden=(1024, 512, 256), dropout=0.3):
     return _check_output(keras.Model(x, logit, name="mlp_discriminator"), (1,))
 
 
-def dcgan_generator(latent_dim=64, width=64):
+def dcgan_generator(latent_dim=64, width=32):
     """Chapter 02 generator, a light DCGAN with 4×4 kernels:
     z → Dense(7·7·2w) → BN → ReLU → reshape 7×7×2w → ConvT(w, 4, stride 2) → BN → ReLU (14×14)
     → ConvT(1, 4, stride 2) → tanh (28×28). Kernel 4 with stride 2 avoids checkerboard overlap.
@@ -51,7 +51,7 @@ def dcgan_generator(latent_dim=64, width=64):
     return _check_output(keras.Model(z, x, name="dcgan_generator"), IMAGE_SHAPE)
 
 
-def dcgan_discriminator(width=64):
+def dcgan_discriminator(width=32):
     """Chapter 02 discriminator: Conv(w, 4, stride 2) → LeakyReLU(0.2) (14×14)
     → Conv(2w, 4, stride 2) → LeakyReLU(0.2) (7×7) → flatten → one logit. No BatchNorm: real and fake
     batches pass separately, and batch statistics would let D tell them apart by their batch alone."""

@@ -27,7 +27,7 @@ GRID_SIZE = 64  # fixed latents drawn once per run: an 8×8 grid per epoch
 MODEL_DEFAULTS = {
     "gan": dict(latent_dim=100, batch_size=64, learning_rate=2e-4, beta_1=0.5,
                 generator_loss="non_saturating"),
-    "dcgan": dict(latent_dim=64, width=64, batch_size=64, learning_rate=2e-4, beta_1=0.5,
+    "dcgan": dict(latent_dim=64, width=32, batch_size=64, learning_rate=2e-4, beta_1=0.5,
                   generator_loss="non_saturating"),
 }
 
