@@ -7,7 +7,6 @@ import tempfile
 # notebooks train during tests out of the learner's own runs/ folder.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("GANLIB_RUNS_DIR", tempfile.mkdtemp(prefix="ganlib-test-runs-"))
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def pytest_collectstart(collector):
