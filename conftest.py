@@ -7,6 +7,10 @@ import tempfile
 # notebooks train during tests out of the learner's own runs/ folder.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("GANLIB_RUNS_DIR", tempfile.mkdtemp(prefix="ganlib-test-runs-"))
+# Notebook kernels start in notebooks/, so a relative GANLIB_DATA_DIR (e.g. ../shared/data, given from the
+# repository root) would point elsewhere there: make it absolute first.
+if os.environ.get("GANLIB_DATA_DIR"):
+    os.environ["GANLIB_DATA_DIR"] = os.path.abspath(os.environ["GANLIB_DATA_DIR"])
 
 
 def pytest_collectstart(collector):
