@@ -14,7 +14,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from ganlib.quick import quick  # noqa: E402
 
-MODELS = ("gan", "dcgan")
+MODELS = ("gan", "dcgan", "lsgan", "wgan_gp")
+DEFAULT_EPOCHS = {"gan": 40, "dcgan": 30, "lsgan": 30, "wgan_gp": 30}
 SAMPLE_FORMATS = (".npy", ".png", ".gif")
 USAGE_ERROR = 2
 
@@ -54,10 +55,11 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     train = sub.add_parser("train", help="train a model; running it again on the same --out resumes")
-    train.add_argument("model", choices=MODELS, help="gan (chapter 01, MLPs) or dcgan (chapter 02)")
+    train.add_argument("model", choices=MODELS,
+                       help="gan (chapter 01, MLPs), dcgan (chapter 02), lsgan or wgan_gp (chapter 03)")
     train.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist"))
     train.add_argument("--epochs", type=_positive_int, default=None,
-                       help="total epochs (default: 30 for dcgan, 40 for gan; 1 with GANLIB_QUICK=1)")
+                       help="total epochs (default: 40 for gan, 30 for the others; 1 with GANLIB_QUICK=1)")
     train.add_argument("--max-minutes", type=_positive_float, default=None,
                        help="wall-clock budget; stops cleanly after checkpointing")
     train.add_argument("--out", type=Path, default=None, help="run directory (default: runs/MODEL-DATASET)")
@@ -78,8 +80,7 @@ def build_parser():
 def _train(args):
     from ganlib import data, train
 
-    defaults = {"gan": 40, "dcgan": 30}
-    epochs = args.epochs or quick(full=defaults[args.model], small=1)
+    epochs = args.epochs or quick(full=DEFAULT_EPOCHS[args.model], small=1)
     run_dir = args.out or Path("runs") / f"{args.model}-{args.dataset}"
     try:
         dataset = data.load(args.dataset, "train", data_dir=args.data_dir)
@@ -92,7 +93,7 @@ def _train(args):
     overrides = {"batch_size": args.batch_size} if args.batch_size else {}
     gan = train.build_gan(args.model, seed=args.seed, **overrides)
     try:
-        pipeline = data.make_pipeline(images, gan.config["batch_size"], seed=args.seed)
+        pipeline = train.make_pipeline(gan, images, seed=args.seed)
     except ValueError as err:
         raise UsageError(str(err)) from None
     extra = {"dataset": args.dataset, "seed": args.seed}

@@ -231,22 +231,27 @@ def to_float(images):
     return images.astype(np.float32) / 127.5 - 1.0
 
 
-def make_pipeline(images, batch_size, seed, labels=None):
+def make_pipeline(images, batch_size, seed, labels=None, batches_per_step=None):
     """A ``tf.data`` pipeline of float images in [-1, 1] (and labels if given).
 
     cache → shuffle (seeded, reshuffled each epoch) → batch (drop_remainder, so every step has the same
-    static shape and the train step is traced once) → prefetch.
+    static shape and the train step is traced once) → prefetch. With ``batches_per_step`` = k each
+    element stacks k different batches, shape (k, batch_size, 28, 28, 1): a WGAN critic takes k updates
+    per generator update, each on its own real batch.
     """
     import tensorflow as tf
 
-    if len(images) < batch_size:
-        raise ValueError(f"{len(images)} images cannot fill one batch of {batch_size}; lower the batch size")
+    if len(images) < batch_size * (batches_per_step or 1):
+        raise ValueError(f"{len(images)} images cannot fill {batches_per_step or 1} batch(es) of {batch_size}; "
+                         "lower the batch size")
     x = to_float(images)
     elements = x if labels is None else (x, np.asarray(labels, np.int32))
-    return (
+    dataset = (
         tf.data.Dataset.from_tensor_slices(elements)
         .cache()
         .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size, drop_remainder=True)
-        .prefetch(tf.data.AUTOTUNE)
     )
+    if batches_per_step is not None:
+        dataset = dataset.batch(batches_per_step, drop_remainder=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)

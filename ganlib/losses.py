@@ -29,3 +29,61 @@ GENERATOR_LOSSES = {
     "non_saturating": generator_loss_non_saturating,
     "saturating": generator_loss_saturating,
 }
+
+
+# --- Chapter 03: Wasserstein and least-squares losses. Here D is a critic: its output is a score, not a logit.
+
+
+def critic_loss(real_scores, fake_scores):
+    """Wasserstein critic loss, to minimise: E[f(G(z))] − E[f(x)]. Its negative, E[f(x)] − E[f(G(z))],
+    estimates the Wasserstein-1 distance when f is 1-Lipschitz (Kantorovich–Rubinstein duality)."""
+    return tf.reduce_mean(fake_scores) - tf.reduce_mean(real_scores)
+
+
+def wasserstein_generator_loss(fake_scores):
+    """Wasserstein generator loss, to minimise: −E[f(G(z))]."""
+    return -tf.reduce_mean(fake_scores)
+
+
+def interpolation_weights(n, rng=None, rank=4):
+    """ε ~ Uniform[0, 1], one per sample, shaped (n, 1, 1, 1) to broadcast over an NHWC image
+    (or (n, 1) over vectors: ``rank=2``)."""
+    shape = tf.stack([n] + [1] * (rank - 1))
+    return rng.uniform(shape) if rng is not None else tf.random.uniform(shape)
+
+
+def gradient_penalty(critic, real, fake, epsilon=None, rng=None):
+    """Unweighted WGAN-GP penalty E[(‖∇x̂ f(x̂)‖₂ − 1)²] at x̂ = ε·real + (1 − ε)·fake (Gulrajani et al. 2017).
+
+    ε is one Uniform[0, 1] draw per sample (pass ``epsilon`` shaped (n, 1, 1, 1) for images, or a
+    ``tf.random.Generator`` as ``rng``); inputs may be images or vectors. The caller multiplies by λ (10 in the paper). The norm is
+    √(Σ g² + 1e-12): d√u/du is infinite at u = 0, and without the tiny constant a zero gradient (a dead
+    critic, or fake == real where f is flat) would make the update NaN.
+    """
+    if epsilon is None:
+        epsilon = interpolation_weights(tf.shape(real)[0], rng, rank=real.shape.rank)
+    x_hat = epsilon * real + (1.0 - epsilon) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        scores = critic(x_hat, training=True)
+    grads = tape.gradient(scores, x_hat)
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=tf.range(1, tf.rank(grads))) + 1e-12)
+    return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def clip_weights(critic, clip_value=0.01):
+    """The original WGAN's Lipschitz constraint (Arjovsky et al. 2017): clip every critic weight to
+    [−c, c] after each critic update. Crude — the gradient penalty replaced it."""
+    for variable in critic.trainable_variables:
+        variable.assign(tf.clip_by_value(variable, -clip_value, clip_value))
+
+
+def lsgan_discriminator_loss(real_scores, fake_scores, a=0.0, b=1.0):
+    """Least-squares GAN discriminator loss (Mao et al. 2017), to minimise:
+    ½E[(D(x) − b)²] + ½E[(D(G(z)) − a)²], with fake label a and real label b."""
+    return 0.5 * tf.reduce_mean(tf.square(real_scores - b)) + 0.5 * tf.reduce_mean(tf.square(fake_scores - a))
+
+
+def lsgan_generator_loss(fake_scores, c=1.0):
+    """Least-squares GAN generator loss, to minimise: ½E[(D(G(z)) − c)²], c the value G wants D to give fakes."""
+    return 0.5 * tf.reduce_mean(tf.square(fake_scores - c))

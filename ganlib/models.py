@@ -60,3 +60,22 @@ def dcgan_discriminator(width=32):
     h = layers.LeakyReLU(0.2)(layers.Conv2D(2 * width, 4, strides=2, padding="same")(h))
     logit = layers.Dense(1, name="logit")(layers.Flatten()(h))
     return _check_output(keras.Model(x, logit, name="dcgan_discriminator"), (1,))
+
+
+def wgan_critic(width=32, layer_norm=False):
+    """Chapter 03 critic: the chapter 02 discriminator's convolutions, ending in an unbounded score
+    (no sigmoid: the Wasserstein critic outputs a real number, not a probability).
+
+    No BatchNorm: the gradient penalty constrains ‖∇x f(x)‖ for each sample on its own, and BatchNorm makes
+    f(x) depend on the other images in the batch, so the penalised quantity would not be the critic's
+    gradient at x. LayerNorm normalises within one sample and is safe; ``layer_norm=True`` adds it after
+    the second convolution.
+    """
+    x = keras.Input(IMAGE_SHAPE, name="image")
+    h = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(x))
+    h = layers.Conv2D(2 * width, 4, strides=2, padding="same")(h)
+    if layer_norm:
+        h = layers.LayerNormalization(axis=[1, 2, 3])(h)
+    h = layers.LeakyReLU(0.2)(h)
+    score = layers.Dense(1, name="score")(layers.Flatten()(h))
+    return _check_output(keras.Model(x, score, name="wgan_critic"), (1,))

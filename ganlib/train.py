@@ -17,11 +17,13 @@ import numpy as np
 import tensorflow as tf
 
 from ganlib import models, viz
+from ganlib import losses as gan_losses
 from ganlib.losses import GENERATOR_LOSSES, discriminator_loss
 from ganlib.quick import is_quick
 
 RUNS_DIR_ENV = "GANLIB_RUNS_DIR"
 GRID_SIZE = 64  # fixed latents drawn once per run: an 8×8 grid per epoch
+LIVE_VALUES = ("d_loss", "g_loss", "wasserstein")  # shown on the progress bar
 
 # Each model's defaults: the ones the CLI and the notebooks use unless told otherwise.
 MODEL_DEFAULTS = {
@@ -29,6 +31,12 @@ MODEL_DEFAULTS = {
                 generator_loss="non_saturating"),
     "dcgan": dict(latent_dim=64, width=32, batch_size=64, learning_rate=2e-4, beta_1=0.5,
                   generator_loss="non_saturating"),
+    # chapter 03: the DCGAN networks with least-squares losses, and with a Wasserstein critic. The WGAN-GP
+    # paper uses n_critic 5 and Adam 1e-4 (β1 0); 2 critic updates at 5e-4 (β1 0.5) learn the most in a
+    # few CPU minutes (bench/README.md, wgan_sweep.py).
+    "lsgan": dict(latent_dim=64, width=32, batch_size=64, learning_rate=2e-4, beta_1=0.5),
+    "wgan_gp": dict(latent_dim=64, width=32, batch_size=64, learning_rate=5e-4, beta_1=0.5, beta_2=0.9,
+                    n_critic=2, gp_weight=10.0),
 }
 
 
@@ -37,13 +45,15 @@ class RunDirError(ValueError):
 
 
 def make_train_step(generator, discriminator, g_optimizer, d_optimizer, rng, latent_dim,
-                    generator_loss=GENERATOR_LOSSES["non_saturating"], use_tf_function=True):
+                    generator_loss=GENERATOR_LOSSES["non_saturating"], use_tf_function=True,
+                    discriminator_loss=discriminator_loss, score=tf.sigmoid):
     """Build one GAN training step: both players updated from one forward pass (as in the TF DCGAN tutorial).
 
     Each call draws z ~ N(0, I) from ``rng`` (a ``tf.random.Generator``, so the draws are not frozen at
     trace time and are checkpointed with the run), records the forward pass on two tapes, and lets
     each optimizer descend its own loss: D on −E[log D(x)] − E[log(1 − D(G(z)))], G on ``generator_loss``.
-    Returns a dict of scalar tensors: d_loss, g_loss, and D's mean probability on real and fake images.
+    Returns a dict of scalar tensors: d_loss, g_loss, and D's mean ``score`` (its probability σ(logit)
+    for the minimax losses) on real and fake images. Chapter 03 passes least-squares losses instead.
     """
 
     def train_step(real_images):
@@ -61,8 +71,50 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, rng, lat
         return {
             "d_loss": d_loss,
             "g_loss": g_loss,
-            "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
-            "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
+            "d_real": tf.reduce_mean(score(real_logits)),
+            "d_fake": tf.reduce_mean(score(fake_logits)),
+        }
+
+    return tf.function(train_step) if use_tf_function else train_step
+
+
+def make_wgan_gp_step(generator, critic, g_optimizer, c_optimizer, rng, latent_dim, n_critic=5, gp_weight=10.0,
+                      use_tf_function=True):
+    """Build one WGAN-GP step (Gulrajani et al. 2017, Algorithm 1): ``n_critic`` critic updates, each on
+    its own real batch, then one generator update — all inside one ``tf.function``.
+
+    The step takes ``real_batches`` shaped (n_critic, batch, 28, 28, 1) (``data.make_pipeline(...,
+    batches_per_step=n_critic)``). Critic update i minimises E[f(G(z))] − E[f(x_i)] + λ·GP on real batch i
+    with fresh z; the generator then minimises −E[f(G(z))]. Returns the last critic update's values:
+    d_loss (the critic's loss, penalty included), g_loss, gradient_penalty (unweighted) and wasserstein,
+    the estimate E[f(x)] − E[f(G(z))] of the Wasserstein-1 distance.
+    """
+    if int(n_critic) != n_critic or n_critic < 1:
+        raise ValueError(f"n_critic must be a whole number ≥ 1, got {n_critic!r}")
+    n_critic = int(n_critic)
+
+    def train_step(real_batches):
+        batch_size = tf.shape(real_batches)[1]
+        for i in range(n_critic):  # unrolled when traced: n_critic is a Python int
+            real = real_batches[i]
+            fake = generator(rng.normal((batch_size, latent_dim)), training=True)
+            with tf.GradientTape() as tape:
+                real_scores = critic(real, training=True)
+                fake_scores = critic(fake, training=True)
+                penalty = gan_losses.gradient_penalty(critic, real, fake, rng=rng)
+                c_loss = gan_losses.critic_loss(real_scores, fake_scores) + gp_weight * penalty
+            grads = tape.gradient(c_loss, critic.trainable_variables)
+            c_optimizer.apply_gradients(zip(grads, critic.trainable_variables))
+        with tf.GradientTape() as tape:
+            fake_scores_for_g = critic(generator(rng.normal((batch_size, latent_dim)), training=True), training=True)
+            g_loss = gan_losses.wasserstein_generator_loss(fake_scores_for_g)
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_optimizer.apply_gradients(zip(grads, generator.trainable_variables))
+        return {
+            "d_loss": c_loss,
+            "g_loss": g_loss,
+            "gradient_penalty": penalty,
+            "wasserstein": tf.reduce_mean(real_scores) - tf.reduce_mean(fake_scores),
         }
 
     return tf.function(train_step) if use_tf_function else train_step
@@ -77,9 +129,9 @@ class GAN:
         self.discriminator = discriminator
         self.config = dict(config)
         self.latent_dim = int(generator.input_shape[-1])
-        lr, beta_1 = config["learning_rate"], config["beta_1"]
-        self.g_optimizer = keras.optimizers.Adam(lr, beta_1=beta_1)
-        self.d_optimizer = keras.optimizers.Adam(lr, beta_1=beta_1)
+        lr, beta_1, beta_2 = config["learning_rate"], config["beta_1"], config.get("beta_2", 0.999)
+        self.g_optimizer = keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2)
+        self.d_optimizer = keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2)
         # Built now so their slots exist before tracing and before a checkpoint restore fills them.
         self.g_optimizer.build(generator.trainable_variables)
         self.d_optimizer.build(discriminator.trainable_variables)
@@ -88,8 +140,19 @@ class GAN:
                                    trainable=False, name="fixed_z")
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        self.train_step = make_train_step(generator, discriminator, self.g_optimizer, self.d_optimizer,
-                                          self.rng, self.latent_dim, GENERATOR_LOSSES[config["generator_loss"]])
+        # A WGAN-GP step takes a stack of n_critic real batches (the pipeline stacks them); the others one batch.
+        self.stacks_batches = config.get("model") == "wgan_gp"
+        self.batches_per_step = int(config["n_critic"]) if self.stacks_batches else 1
+        players = (generator, discriminator, self.g_optimizer, self.d_optimizer, self.rng, self.latent_dim)
+        if config.get("model") == "wgan_gp":
+            self.train_step = make_wgan_gp_step(*players, n_critic=self.batches_per_step,
+                                                gp_weight=config["gp_weight"])
+        elif config.get("model") == "lsgan":
+            self.train_step = make_train_step(*players, generator_loss=gan_losses.lsgan_generator_loss,
+                                              discriminator_loss=gan_losses.lsgan_discriminator_loss,
+                                              score=tf.identity)
+        else:
+            self.train_step = make_train_step(*players, GENERATOR_LOSSES[config["generator_loss"]])
 
     def checkpoint(self):
         return tf.train.Checkpoint(generator=self.generator, discriminator=self.discriminator,
@@ -106,8 +169,8 @@ class GAN:
 
 
 def build_gan(model="dcgan", seed=0, **overrides):
-    """Build a GAN by name ("gan": chapter 01 MLPs, "dcgan": chapter 02) with its default settings,
-    any of which ``overrides`` replaces."""
+    """Build a GAN by name ("gan": chapter 01 MLPs, "dcgan": chapter 02, "lsgan" and "wgan_gp":
+    chapter 03) with its default settings, any of which ``overrides`` replaces."""
     if model not in MODEL_DEFAULTS:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_DEFAULTS)}")
     unknown = set(overrides) - set(MODEL_DEFAULTS[model])
@@ -115,17 +178,29 @@ def build_gan(model="dcgan", seed=0, **overrides):
         raise ValueError(f"{model} has no setting {', '.join(sorted(unknown))}; "
                          f"its settings are {', '.join(MODEL_DEFAULTS[model])}")
     config = {"model": model, **MODEL_DEFAULTS[model], **overrides}
-    if config["generator_loss"] not in GENERATOR_LOSSES:
+    if config.get("generator_loss", "non_saturating") not in GENERATOR_LOSSES:
         raise ValueError(f"unknown generator_loss {config['generator_loss']!r}; "
                          f"choose one of {', '.join(GENERATOR_LOSSES)}")
     keras.utils.set_random_seed(seed)
     if model == "gan":
         generator = models.mlp_generator(config["latent_dim"])
         discriminator = models.mlp_discriminator()
+    elif model == "wgan_gp":
+        generator = models.dcgan_generator(config["latent_dim"], config["width"])
+        discriminator = models.wgan_critic(config["width"])
     else:
         generator = models.dcgan_generator(config["latent_dim"], config["width"])
         discriminator = models.dcgan_discriminator(config["width"])
     return GAN(generator, discriminator, config, seed=seed)
+
+
+def make_pipeline(gan, images, seed):
+    """The ``tf.data`` pipeline ``gan.train_step`` expects: batches of ``gan.config["batch_size"]``,
+    stacked ``gan.batches_per_step`` at a time for a WGAN critic loop."""
+    from ganlib import data
+
+    return data.make_pipeline(images, gan.config["batch_size"], seed,
+                              batches_per_step=gan.batches_per_step if gan.stacks_batches else None)
 
 
 def runs_dir(name):
@@ -158,7 +233,7 @@ def load_gan(run_dir):
 class History:
     """Per-step losses and per-epoch timings, saved as ``history.json`` beside the checkpoints."""
 
-    steps: dict = field(default_factory=lambda: {"step": [], "d_loss": [], "g_loss": [], "d_real": [], "d_fake": []})
+    steps: dict = field(default_factory=lambda: {"step": []})  # plus one list per value the train step returns
     epochs: dict = field(default_factory=lambda: {"epoch": [], "step": [], "seconds": [], "images_per_second": []})
 
     @classmethod
@@ -221,6 +296,11 @@ def fit(gan, dataset, epochs, run_dir, max_minutes=None, extra_config=None, on_e
     from tqdm.auto import tqdm
 
     config = {**gan.config, **(extra_config or {})}
+    expected_rank = 5 if gan.stacks_batches else 4
+    element = dataset.element_spec
+    if element.shape.rank != expected_rank:
+        raise ValueError(f"{config['model']} trains on elements of rank {expected_rank}, the pipeline gives "
+                         f"{element.shape}; build it with train.make_pipeline(gan, images, seed)")
     run_dir = _prepare_run_dir(run_dir, config)
     checkpoint = gan.checkpoint()
     manager = tf.train.CheckpointManager(checkpoint, str(run_dir / "checkpoints"), max_to_keep=3)
@@ -245,17 +325,18 @@ def fit(gan, dataset, epochs, run_dir, max_minutes=None, extra_config=None, on_e
                disable=not progress or start_epoch >= epochs, dynamic_ncols=True)
     try:
         for epoch in range(start_epoch + 1, epochs + 1):
-            epoch_start, steps_this_epoch = time.perf_counter(), 0
+            epoch_start, steps_this_epoch, images_this_epoch = time.perf_counter(), 0, 0
             for real_images in dataset:
+                images_this_epoch += int(np.prod(real_images.shape[:-3]))
                 losses = {k: float(v) for k, v in gan.train_step(real_images).items()}
                 gan.step.assign_add(1)
                 steps_this_epoch += 1
                 history.steps["step"].append(int(gan.step))
                 for key, value in losses.items():
-                    history.steps[key].append(value)
+                    history.steps.setdefault(key, []).append(value)
                 bar.update(1)
                 if steps_this_epoch % 10 == 0:
-                    bar.set_postfix(d_loss=f"{losses['d_loss']:.3f}", g_loss=f"{losses['g_loss']:.3f}")
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items() if k in LIVE_VALUES})
                 if deadline is not None and time.monotonic() > deadline:
                     stopped_by = "budget"
                     break
@@ -266,7 +347,7 @@ def fit(gan, dataset, epochs, run_dir, max_minutes=None, extra_config=None, on_e
             history.epochs["epoch"].append(epoch)
             history.epochs["step"].append(int(gan.step))
             history.epochs["seconds"].append(seconds)
-            history.epochs["images_per_second"].append(steps_this_epoch * config["batch_size"] / seconds)
+            history.epochs["images_per_second"].append(images_this_epoch / seconds)
             grid_path = viz.save_grid(gan.generate(gan.fixed_z), run_dir / "grids" / f"epoch_{epoch:04d}.png")
             save()
             if verbose:

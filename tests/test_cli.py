@@ -24,7 +24,7 @@ def one_error_line(stderr):
 @pytest.mark.parametrize("args, says", [
     ([], "required: command"),
     (["train"], "required: model"),
-    (["train", "wgan"], "invalid choice: 'wgan'"),
+    (["train", "wgan"], "invalid choice: 'wgan'"),  # the model is wgan_gp
     (["train", "dcgan", "--epochs", "0"], "--epochs: 0 must be at least 1"),
     (["train", "dcgan", "--epochs", "ten"], "'ten' is not a whole number"),
     (["train", "dcgan", "--max-minutes", "-5"], "--max-minutes: -5 must be greater than 0"),
@@ -104,3 +104,15 @@ def test_sample_writes_each_format(trained_run, name):
         import imageio.v3 as iio
         frames = iio.imread(out, index=None)
         assert frames.ndim >= 2 and (name.endswith(".png") or len(frames) > 1)
+
+
+@pytest.mark.parametrize("model", ["wgan_gp", "lsgan"])
+def test_chapter_03_models_train_and_sample_from_the_cli(trained_run, model):
+    out = trained_run / model
+    status, stdout, err = run_cli("train", model, "--data-dir", trained_run / "data", "--epochs", "1",
+                                  "--batch-size", "16", "--out", out)
+    assert status == 0, err
+    assert "epoch 1/1" in stdout and (out / "grids" / "epoch_0001.png").is_file()
+    status, _, err = run_cli("sample", out, "--n", "4", "--out", trained_run / f"{model}.npy")
+    assert status == 0, err
+    assert np.load(trained_run / f"{model}.npy").shape == (4, 28, 28, 1)

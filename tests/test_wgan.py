@@ -1,0 +1,138 @@
+"""Chapter 03: Wasserstein, gradient-penalty and least-squares losses, and the WGAN-GP critic loop."""
+
+import keras
+import numpy as np
+import pytest
+import scipy.stats
+import tensorflow as tf
+
+from ganlib import data, losses, models, train
+
+
+def linear_critic(w):
+    """f(x) = w·x on 28×28×1 images: its gradient is w everywhere."""
+    x = keras.Input(models.IMAGE_SHAPE)
+    dense = keras.layers.Dense(1, use_bias=False)
+    critic = keras.Model(x, dense(keras.layers.Flatten()(x)))
+    dense.kernel.assign(np.reshape(w, (-1, 1)).astype(np.float32))
+    return critic
+
+
+def images(n, seed):
+    return tf.constant(np.random.default_rng(seed).uniform(-1, 1, (n, 28, 28, 1)).astype(np.float32))
+
+
+def test_wasserstein_losses_match_hand_computed_values():
+    real, fake = tf.constant([[1.0], [3.0]]), tf.constant([[-2.0], [0.5]])
+    assert float(losses.critic_loss(real, fake)) == pytest.approx(-0.75 - 2.0)
+    assert float(losses.wasserstein_generator_loss(fake)) == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("norm", [1.0, 0.3, 2.5])
+def test_gradient_penalty_of_a_linear_critic_is_exact(norm):
+    w = np.random.default_rng(0).standard_normal(784)
+    critic = linear_critic(norm * w / np.linalg.norm(w))
+    penalty = float(losses.gradient_penalty(critic, images(8, 1), images(8, 2)))
+    assert penalty == pytest.approx((norm - 1.0) ** 2, abs=1e-5)
+
+
+def test_gradient_penalty_uses_one_uniform_epsilon_per_sample():
+    # f(x) = ½‖x‖²: ∇f(x̂) = x̂, so each sample's penalty depends on its own ε
+    x = keras.Input(models.IMAGE_SHAPE)
+    critic = keras.Model(x, keras.layers.Lambda(lambda t: 0.5 * tf.reduce_sum(t**2, axis=[1, 2, 3])[:, None])(x))
+    real, fake = images(4, 3), images(4, 4)
+    epsilon = losses.interpolation_weights(4, tf.random.Generator.from_seed(5))
+    x_hat = epsilon * real + (1 - epsilon) * fake
+    expected = np.mean((np.linalg.norm(x_hat.numpy().reshape(4, -1), axis=1) - 1) ** 2)
+    got = losses.gradient_penalty(critic, real, fake, rng=tf.random.Generator.from_seed(5))
+    assert float(got) == pytest.approx(expected, rel=1e-5)
+
+    draws = losses.interpolation_weights(20_000, tf.random.Generator.from_seed(6)).numpy()
+    assert draws.shape == (20_000, 1, 1, 1)
+    assert scipy.stats.kstest(draws.ravel(), "uniform").pvalue > 0.01  # Uniform[0, 1], not Normal
+    assert len(np.unique(draws[:100])) == 100  # a different ε for every sample
+
+
+def test_gradient_penalty_is_finite_when_real_equals_fake_and_the_gradient_is_zero():
+    critic = linear_critic(np.zeros(784))  # ∇f = 0: √0 has an infinite derivative without the guard
+    real = images(4, 7)
+    with tf.GradientTape() as tape:
+        penalty = losses.gradient_penalty(critic, real, real)
+    grads = tape.gradient(penalty, critic.trainable_variables)
+    assert float(penalty) == pytest.approx(1.0, abs=1e-5)
+    assert all(np.all(np.isfinite(g.numpy())) for g in grads)
+
+
+def test_weight_clipping_bounds_every_critic_weight():
+    critic = models.wgan_critic(width=4)
+    losses.clip_weights(critic, 0.01)
+    assert max(float(tf.reduce_max(tf.abs(v))) for v in critic.trainable_variables) <= 0.01
+
+
+def test_lsgan_losses_match_hand_computed_values():
+    real, fake = tf.constant([[0.8], [1.4]]), tf.constant([[0.1], [-0.3]])
+    d = 0.5 * np.mean([(0.8 - 1) ** 2, (1.4 - 1) ** 2]) + 0.5 * np.mean([0.1**2, 0.3**2])
+    g = 0.5 * np.mean([(0.1 - 1) ** 2, (-0.3 - 1) ** 2])
+    assert float(losses.lsgan_discriminator_loss(real, fake)) == pytest.approx(d, rel=1e-6)
+    assert float(losses.lsgan_generator_loss(fake)) == pytest.approx(g, rel=1e-6)
+    assert float(losses.lsgan_discriminator_loss(real, fake, a=-1.0, b=1.0)) == pytest.approx(
+        0.5 * np.mean([0.04, 0.16]) + 0.5 * np.mean([1.1**2, 0.7**2]), rel=1e-6)
+
+
+def test_the_critic_loop_takes_a_different_real_batch_for_each_critic_update():
+    # With f(x) = w·x, fakes that are all 0 and plain SGD at rate 1 without penalty, critic update i moves
+    # w by mean(real_i): after the loop w has moved by the sum of the n_critic batch means.
+    n_critic, batch = 3, 4
+    z = keras.Input((2,))
+    generator = keras.Model(z, keras.layers.Reshape(models.IMAGE_SHAPE)(keras.layers.Dense(784, kernel_initializer="zeros")(z)))
+    critic = linear_critic(np.zeros(784))
+    step = train.make_wgan_gp_step(generator, critic, keras.optimizers.SGD(0.0), keras.optimizers.SGD(1.0),
+                                   tf.random.Generator.from_seed(0), 2, n_critic=n_critic, gp_weight=0.0)
+    real_batches = tf.stack([images(batch, seed) for seed in range(n_critic)])
+    step(real_batches)
+    moved = critic.trainable_variables[0].numpy().ravel()
+    expected = tf.reduce_sum(tf.reduce_mean(real_batches, axis=1), axis=0).numpy().ravel()
+    np.testing.assert_allclose(moved, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_the_pipeline_stacks_n_critic_distinct_batches():
+    pixels = np.arange(60, dtype=np.uint8)[:, None, None].repeat(28, 1).repeat(28, 2)  # image k is all k
+    pipeline = data.make_pipeline(pixels, 4, seed=0, batches_per_step=5)
+    elements = list(pipeline)
+    assert len(elements) == 3 and elements[0].shape == (5, 4, 28, 28, 1)
+    ids = np.concatenate([e.numpy()[:, :, 0, 0, 0].ravel() for e in elements])
+    assert len(np.unique(ids)) == 60  # no image twice in an epoch, so no batch reused within a step
+
+
+def test_a_single_critic_update_still_gets_a_stack_of_one_batch():
+    gan = train.build_gan("wgan_gp", seed=0, width=4, batch_size=8, n_critic=1)
+    pipeline = train.make_pipeline(gan, np.zeros((16, 28, 28), np.uint8), seed=0)
+    assert pipeline.element_spec.shape == (1, 8, 28, 28, 1)
+    assert np.isfinite(gan.train_step(next(iter(pipeline)))["wasserstein"])
+    with pytest.raises(ValueError, match="n_critic"):
+        train.build_gan("wgan_gp", n_critic=0)
+
+
+def test_wgan_gp_trains_checkpoints_and_resumes(tmp_path):
+    pixels = ((np.random.default_rng(0).uniform(size=(64, 28, 28)) > 0.5) * 255).astype(np.uint8)
+    gan = train.build_gan("wgan_gp", seed=0, width=4, batch_size=8, n_critic=2)
+    pipeline = train.make_pipeline(gan, pixels, seed=0)  # 64 images = 4 steps of 2 batches of 8
+    result = train.fit(gan, pipeline, epochs=1, run_dir=tmp_path, progress=False, verbose=False)
+    assert int(gan.step) == 4 and int(gan.d_optimizer.iterations) == 8 and int(gan.g_optimizer.iterations) == 4
+    assert set(result.history.steps) >= {"d_loss", "g_loss", "gradient_penalty", "wasserstein"}
+    assert all(np.isfinite(result.history.steps["wasserstein"]))
+    assert int(train.load_gan(tmp_path).step) == 4
+
+
+def test_a_wgan_gp_with_an_ungrouped_pipeline_is_a_clear_error(tmp_path):
+    gan = train.build_gan("wgan_gp", seed=0, width=4, batch_size=8)
+    flat = data.make_pipeline(np.zeros((64, 28, 28), np.uint8), 8, seed=0)
+    with pytest.raises(ValueError, match="train.make_pipeline"):
+        train.fit(gan, flat, epochs=1, run_dir=tmp_path / "run", progress=False, verbose=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_lsgan_step_trains():
+    gan = train.build_gan("lsgan", seed=0, width=8)
+    values = gan.train_step(images(16, 0))
+    assert all(np.isfinite(float(v)) for v in values.values())
