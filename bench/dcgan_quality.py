@@ -9,7 +9,8 @@ then judges the samples with a small CNN classifier trained here, seeded, on the
 - classes: how many of the ten digits make up at least 2% of the samples (mode coverage);
 - class_kl: KL(generated class histogram ‖ uniform), 0 when all ten digits are equally common;
 - classifier_score: exp(E_x KL(p(y|x) ‖ p(y))), the Inception-score idea on this classifier (at most 10);
-- the same numbers on held-out real digits, as the ceiling.
+- the same numbers on held-out real digits, as the ceiling;
+- for a conditional run (`cgan`), the share of `sample --label K` images the classifier reads as K, per K.
 
     python bench/dcgan_quality.py --minutes 5 --models dcgan gan
     python bench/dcgan_quality.py --evaluate runs/dcgan-mnist     # judge an existing run, no training
@@ -37,6 +38,7 @@ from ganlib import data, train, viz  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 N_SAMPLES = 2000
+PER_LABEL = 500  # samples per class label for conditional runs
 HELD_OUT = 2000
 
 
@@ -130,6 +132,11 @@ def main():
         samples = gan.sample(N_SAMPLES, seed=123)
         history = json.loads((Path(run_dir) / "history.json").read_text())
         entry = judge(classifier, samples)
+        if gan.num_classes:  # conditional: does `sample --label K` give K? (argmax of the classifier)
+            per_label = [float(np.mean(classifier.predict(gan.sample(PER_LABEL, seed=1000 + k, labels=k),
+                                                          batch_size=500, verbose=0).argmax(1) == k))
+                         for k in range(gan.num_classes)]
+            entry.update({"per_label_accuracy": per_label, "worst_label_accuracy": min(per_label)})
         entry.update({
             "config": gan.config,
             "steps": int(gan.step),
@@ -152,6 +159,12 @@ def main():
         speed = f"{r['images_per_second']:,.0f}" if "images_per_second" in r else "–"
         lines.append(f"| {name} | {r['confident']:.1%} | {r['classes']} | {r['class_kl']:.3f} | "
                      f"{r['classifier_score']:.2f} | {seen} | {speed} |")
+    for name, r in report["runs"].items():
+        if "per_label_accuracy" in r:
+            lines += ["", f"{name}, `sample --label K` read as K by the classifier ({PER_LABEL} samples per label):", "",
+                      "| K | " + " | ".join(map(str, range(len(r["per_label_accuracy"])))) + " |",
+                      "|---" * (len(r["per_label_accuracy"]) + 1) + "|",
+                      "| read as K | " + " | ".join(f"{a:.1%}" for a in r["per_label_accuracy"]) + " |"]
     (RESULTS / "dcgan_quality.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -14,8 +14,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from ganlib.quick import quick  # noqa: E402
 
-MODELS = ("gan", "dcgan", "lsgan", "wgan_gp")
-DEFAULT_EPOCHS = {"gan": 40, "dcgan": 30, "lsgan": 30, "wgan_gp": 30}
+MODELS = ("gan", "dcgan", "lsgan", "wgan_gp", "cgan")
+DEFAULT_EPOCHS = {"gan": 40, "dcgan": 30, "lsgan": 30, "wgan_gp": 30, "cgan": 30}
+PER_CLASS_DEFAULT = 8  # columns of the class grid a conditional run samples by default
 SAMPLE_FORMATS = (".npy", ".png", ".gif")
 USAGE_ERROR = 2
 
@@ -40,6 +41,23 @@ def _positive_int(text):
     return value
 
 
+def _class_label(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a class label; give a whole number such as 3") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a class label; labels start at 0")
+    return value
+
+
+def _image_size(text):
+    value = _positive_int(text)
+    if value < 28:
+        raise argparse.ArgumentTypeError(f"{text} is smaller than the 28-pixel images; give 28 or more")
+    return value
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -56,7 +74,8 @@ def build_parser():
 
     train = sub.add_parser("train", help="train a model; running it again on the same --out resumes")
     train.add_argument("model", choices=MODELS,
-                       help="gan (chapter 01, MLPs), dcgan (chapter 02), lsgan or wgan_gp (chapter 03)")
+                       help="gan (chapter 01, MLPs), dcgan (chapter 02), lsgan or wgan_gp (chapter 03), "
+                            "cgan (chapter 06, conditional on the class label)")
     train.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist"))
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="total epochs (default: 40 for gan, 30 for the others; 1 with GANLIB_QUICK=1)")
@@ -70,8 +89,15 @@ def build_parser():
 
     sample = sub.add_parser("sample", help="write samples from a trained run")
     sample.add_argument("run_dir", type=Path)
-    sample.add_argument("--n", type=_positive_int, default=64, help="number of images")
-    sample.add_argument("--out", type=Path, required=True, help="FILE.npy, FILE.png (grid) or FILE.gif (latent walk)")
+    sample.add_argument("--n", type=_positive_int, default=None,
+                        help="number of images (default 64); for a conditional run without --label, images per "
+                             f"class (default {PER_CLASS_DEFAULT}: a 10 × {PER_CLASS_DEFAULT} grid, one row per class)")
+    sample.add_argument("--out", type=Path, required=True,
+                        help="FILE.npy, FILE.png (grid) or FILE.gif (latent walk; for a conditional run without "
+                             "--label, a morph through the classes)")
+    sample.add_argument("--label", type=_class_label, default=None, help="conditional runs: the class to draw")
+    sample.add_argument("--size", type=_image_size, default=None,
+                        help="upscale each image to SIZE×SIZE pixels in .png and .gif output (e.g. 256 to print)")
     sample.add_argument("--seed", type=int, default=None)
     sample.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     return parser
@@ -89,11 +115,12 @@ def _train(args):
     images = dataset.images[: args.limit] if args.limit else dataset.images
     if args.limit is None and quick(False, True):
         images = images[:2048]
+    labels = dataset.labels[: len(images)]
     print(f"Data: {dataset.describe()}" + (f" (using {len(images):,})" if len(images) != len(dataset.images) else ""))
     overrides = {"batch_size": args.batch_size} if args.batch_size else {}
     gan = train.build_gan(args.model, seed=args.seed, **overrides)
     try:
-        pipeline = train.make_pipeline(gan, images, seed=args.seed)
+        pipeline = train.make_pipeline(gan, images, seed=args.seed, labels=labels if gan.num_classes else None)
     except ValueError as err:
         raise UsageError(str(err)) from None
     extra = {"dataset": args.dataset, "seed": args.seed}
@@ -125,15 +152,42 @@ def _sample(args):
         gan = train.load_gan(args.run_dir)
     except train.RunDirError as err:
         raise UsageError(str(err)) from None
-    if suffix == ".npy":
-        np.save(args.out, gan.sample(args.n, seed=args.seed).astype(np.float32))
-    elif suffix == ".png":
-        viz.save_grid(gan.sample(args.n, seed=args.seed), args.out)
+    if args.size and suffix == ".npy":
+        raise UsageError("--size upscales pictures; use it with a .png or .gif --out, not .npy")
+    if args.label is not None and not gan.num_classes:
+        raise UsageError(f"{args.run_dir} holds a {gan.config['model']} run, which is not conditional: --label "
+                         "needs a `python -m ganlib train cgan` run")
+    if args.label is not None and args.label >= gan.num_classes:
+        raise UsageError(f"--label {args.label}: this run knows classes 0 to {gan.num_classes - 1}")
+
+    class_grid = bool(gan.num_classes) and args.label is None
+    n = args.n or (PER_CLASS_DEFAULT if class_grid else 64)
+
+    def picture(images, ncols=None):
+        images = viz.upscale(images, args.size) if args.size else images
+        return viz.image_grid(images, ncols=ncols, scale=1 if args.size else 2)
+
+    if class_grid:
+        # one row per class, the same n latents in every row
+        z = np.tile(np.random.default_rng(args.seed).standard_normal((n, gan.latent_dim)), (gan.num_classes, 1))
+        labels = np.repeat(np.arange(gan.num_classes), n)
     else:
-        walk = latent.latent_walk(args.n, gan.latent_dim, seed=args.seed)
-        frames = [viz.image_grid(gan.generate(z), scale=2) for z in walk]
+        z = np.random.default_rng(args.seed).standard_normal((n, gan.latent_dim))
+        labels = None if args.label is None else np.full(n, args.label)
+    if suffix == ".npy":
+        np.save(args.out, gan.generate(z, labels).astype(np.float32))
+    elif suffix == ".png":
+        viz.write_image(picture(gan.generate(z, labels), ncols=n if class_grid else None), args.out)
+    elif class_grid:
+        frames = [picture(images, ncols=n) for images in latent.class_morph(gan, z[:n])]
         viz.write_gif(frames, args.out, duration_ms=80, last_frame_ms=80)
-    print(f"Wrote {args.n} samples to {args.out}")
+    else:
+        walk = latent.latent_walk(n, gan.latent_dim, seed=args.seed)
+        frames = [picture(gan.generate(zs, labels)) for zs in walk]
+        viz.write_gif(frames, args.out, duration_ms=80, last_frame_ms=80)
+    total = n * gan.num_classes if class_grid else n
+    what = f" ({n} per class, class by class)" if class_grid else (f" of class {args.label}" if labels is not None else "")
+    print(f"Wrote {total} samples{what} to {args.out}")
     return 0
 
 

@@ -244,6 +244,8 @@ def make_pipeline(images, batch_size, seed, labels=None, batches_per_step=None):
     if len(images) < batch_size * (batches_per_step or 1):
         raise ValueError(f"{len(images)} images cannot fill {batches_per_step or 1} batch(es) of {batch_size}; "
                          "lower the batch size")
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"{len(labels)} labels for {len(images)} images; pass one label per image")
     x = to_float(images)
     elements = x if labels is None else (x, np.asarray(labels, np.int32))
     dataset = (

@@ -33,3 +33,22 @@ def latent_walk(n, latent_dim, seed=None, legs=4, frames_per_leg=12):
     anchors = np.concatenate([anchors, anchors[:1]])
     return [slerp(a, b, t).astype(np.float32) for a, b in zip(anchors[:-1], anchors[1:])
             for t in np.arange(frames_per_leg) / frames_per_leg]
+
+
+def class_morph_vectors(embeddings, frames_per_class=12):
+    """Class vectors for a looping morph through every class in order (0 → 1 → … → last → 0): straight
+    lines between consecutive rows of ``embeddings`` (num_classes, dim). Returns (frames, dim)."""
+    embeddings = np.asarray(embeddings, np.float32)
+    following = np.roll(embeddings, -1, axis=0)
+    t = (np.arange(frames_per_class) / frames_per_class)[None, :, None]
+    return ((1 - t) * embeddings[:, None] + t * following[:, None]).reshape(-1, embeddings.shape[1])
+
+
+def class_morph(gan, z, frames_per_class=12):
+    """Frames (lists of images) of a conditional GAN morphing the latents z through its classes."""
+    from ganlib import models
+
+    embeddings = gan.generator.get_layer("class_embedding").embeddings.numpy()
+    z = np.asarray(z, np.float32)
+    return [np.asarray(models.synthesise(gan.generator, z, np.repeat(vector[None], len(z), 0)))
+            for vector in class_morph_vectors(embeddings, frames_per_class)]

@@ -1,5 +1,6 @@
 """Keras model builders. Generators map z ~ N(0, I) to 28×28×1 images in [-1, 1] (tanh);
 discriminators map images to one logit per image (no sigmoid: the losses work on logits).
+The conditional pair (chapter 06) also takes an integer class label per image.
 """
 
 import keras
@@ -79,3 +80,40 @@ def wgan_critic(width=32, layer_norm=False):
     h = layers.LeakyReLU(0.2)(h)
     score = layers.Dense(1, name="score")(layers.Flatten()(h))
     return _check_output(keras.Model(x, score, name="wgan_critic"), (1,))
+
+
+def cgan_generator(latent_dim=64, num_classes=10, width=32, embedding_dim=16):
+    """Conditional DCGAN generator G(z, y) (Mirza & Osindero 2014): the class label y goes through a learned
+    embedding e(y), which is concatenated with z and fed to chapter 02's generator (the "synthesis" layer).
+    Morphing between classes interpolates e(y) — see ``synthesise``."""
+    z = keras.Input((latent_dim,), name="z")
+    label = keras.Input((), dtype="int32", name="label")
+    embedding = layers.Embedding(num_classes, embedding_dim, name="class_embedding")(label)
+    synthesis = dcgan_generator(latent_dim + embedding_dim, width)
+    synthesis.name = "synthesis"
+    x = synthesis(layers.Concatenate()([z, embedding]))
+    return _check_output(keras.Model([z, label], x, name="cgan_generator"), IMAGE_SHAPE)
+
+
+def synthesise(generator, z, class_vectors):
+    """Images from latents and class *embedding vectors* (not labels) for a ``cgan_generator``: lets a
+    class morph follow the straight line between two classes' embeddings."""
+    inputs = keras.ops.concatenate([keras.ops.convert_to_tensor(z, "float32"),
+                                    keras.ops.convert_to_tensor(class_vectors, "float32")], axis=-1)
+    return generator.get_layer("synthesis")(inputs, training=False)
+
+
+def cgan_discriminator(num_classes=10, width=32):
+    """Projection discriminator (Miyato & Koyama 2018): D(x, y) = ψ(φ(x)) + e(y)·φ(x), with φ chapter 02's
+    strided-conv features and e a learned class embedding. The inner product asks "does x look like
+    class y?" directly, which conditions more strongly than concatenating y to the input."""
+    x = keras.Input(IMAGE_SHAPE, name="image")
+    label = keras.Input((), dtype="int32", name="label")
+    h = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(x))
+    h = layers.LeakyReLU(0.2)(layers.Conv2D(2 * width, 4, strides=2, padding="same")(h))
+    features = layers.Flatten()(h)
+    unconditional = layers.Dense(1, name="logit")(features)
+    class_vector = layers.Embedding(num_classes, 7 * 7 * 2 * width, name="projection")(label)
+    projection = layers.Dot(axes=1)([class_vector, features])
+    logit = layers.Add(name="conditional_logit")([unconditional, projection])
+    return _check_output(keras.Model([x, label], logit, name="cgan_discriminator"), (1,))

@@ -23,6 +23,7 @@ from ganlib.quick import is_quick
 
 RUNS_DIR_ENV = "GANLIB_RUNS_DIR"
 GRID_SIZE = 64  # fixed latents drawn once per run: an 8×8 grid per epoch
+GRID_COLUMNS = 8
 LIVE_VALUES = ("d_loss", "g_loss", "wasserstein")  # shown on the progress bar
 
 # Each model's defaults: the ones the CLI and the notebooks use unless told otherwise.
@@ -37,6 +38,9 @@ MODEL_DEFAULTS = {
     "lsgan": dict(latent_dim=64, width=32, batch_size=64, learning_rate=2e-4, beta_1=0.5),
     "wgan_gp": dict(latent_dim=64, width=32, batch_size=64, learning_rate=5e-4, beta_1=0.5, beta_2=0.9,
                     n_critic=2, gp_weight=10.0),
+    # chapter 06: the DCGAN pair conditioned on the class label (embedding into G, projection in D)
+    "cgan": dict(latent_dim=64, width=32, batch_size=64, learning_rate=2e-4, beta_1=0.5, num_classes=10,
+                 generator_loss="non_saturating"),
 }
 
 
@@ -46,7 +50,7 @@ class RunDirError(ValueError):
 
 def make_train_step(generator, discriminator, g_optimizer, d_optimizer, rng, latent_dim,
                     generator_loss=GENERATOR_LOSSES["non_saturating"], use_tf_function=True,
-                    discriminator_loss=discriminator_loss, score=tf.sigmoid):
+                    discriminator_loss=discriminator_loss, score=tf.sigmoid, conditional=False):
     """Build one GAN training step: both players updated from one forward pass (as in the TF DCGAN tutorial).
 
     Each call draws z ~ N(0, I) from ``rng`` (a ``tf.random.Generator``, so the draws are not frozen at
@@ -54,14 +58,19 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, rng, lat
     each optimizer descend its own loss: D on −E[log D(x)] − E[log(1 − D(G(z)))], G on ``generator_loss``.
     Returns a dict of scalar tensors: d_loss, g_loss, and D's mean ``score`` (its probability σ(logit)
     for the minimax losses) on real and fake images. Chapter 03 passes least-squares losses instead.
+
+    ``conditional=True`` (chapter 06): the step takes (images, labels), G draws G(z, y) for the batch's own
+    labels y, and D judges D(x, y) — the conditional minimax game of Mirza & Osindero (2014).
     """
 
-    def train_step(real_images):
+    def train_step(batch):
+        real_images, labels = batch if conditional else (batch, None)
         z = rng.normal((tf.shape(real_images)[0], latent_dim))
+        with_labels = (lambda x: [x, labels]) if conditional else (lambda x: x)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake_images = generator(z, training=True)
-            real_logits = discriminator(real_images, training=True)
-            fake_logits = discriminator(fake_images, training=True)
+            fake_images = generator(with_labels(z), training=True)
+            real_logits = discriminator(with_labels(real_images), training=True)
+            fake_logits = discriminator(with_labels(fake_images), training=True)
             d_loss = discriminator_loss(real_logits, fake_logits)
             g_loss = generator_loss(fake_logits)
         d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
@@ -128,7 +137,8 @@ class GAN:
         self.generator = generator
         self.discriminator = discriminator
         self.config = dict(config)
-        self.latent_dim = int(generator.input_shape[-1])
+        self.latent_dim = int(config["latent_dim"])
+        self.num_classes = int(config.get("num_classes", 0))  # 0: unconditional
         lr, beta_1, beta_2 = config["learning_rate"], config["beta_1"], config.get("beta_2", 0.999)
         self.g_optimizer = keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2)
         self.d_optimizer = keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2)
@@ -152,20 +162,54 @@ class GAN:
                                               discriminator_loss=gan_losses.lsgan_discriminator_loss,
                                               score=tf.identity)
         else:
-            self.train_step = make_train_step(*players, GENERATOR_LOSSES[config["generator_loss"]])
+            self.train_step = make_train_step(*players, GENERATOR_LOSSES[config["generator_loss"]],
+                                              conditional=self.num_classes > 0)
 
     def checkpoint(self):
         return tf.train.Checkpoint(generator=self.generator, discriminator=self.discriminator,
                                    g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
                                    rng=self.rng, fixed_z=self.fixed_z, step=self.step, epoch=self.epoch)
 
-    def generate(self, z):
-        """Images in [-1, 1] for latents z (inference mode: BatchNorm uses its moving averages)."""
-        return self.generator(tf.convert_to_tensor(z, tf.float32), training=False).numpy()
+    def generate(self, z, labels=None):
+        """Images in [-1, 1] for latents z (and, for a conditional GAN, one class label per latent);
+        inference mode: BatchNorm uses its moving averages."""
+        z = tf.convert_to_tensor(z, tf.float32)
+        if self.num_classes:
+            if labels is None:
+                raise ValueError("a conditional GAN needs a class label for each latent")
+            return self.generator([z, tf.convert_to_tensor(self.check_labels(labels), tf.int32)], training=False).numpy()
+        return self.generator(z, training=False).numpy()
 
-    def sample(self, n, seed=None):
-        """n images from fresh latents; the same ``seed`` gives the same images."""
-        return self.generate(np.random.default_rng(seed).standard_normal((n, self.latent_dim)))
+    def check_labels(self, labels):
+        """``labels`` as an int array, or a ValueError saying which values are not classes of this GAN."""
+        values = np.asarray(labels)
+        if values.size and (not np.all(np.mod(values, 1) == 0) or values.min() < 0 or values.max() >= self.num_classes):
+            raise ValueError(f"labels must be whole numbers between 0 and {self.num_classes - 1}, "
+                             f"got {sorted(set(values.ravel().tolist()))[:5]}")
+        return values.astype(np.int32)
+
+    def sample_labels(self, n):
+        """The labels ``sample`` uses by default: every class in turn, 0, 1, …, 9, 0, 1, …"""
+        return np.arange(n) % self.num_classes
+
+    def sample(self, n, seed=None, labels=None):
+        """n images from fresh latents; the same ``seed`` gives the same images. A conditional GAN takes
+        ``labels`` (one int for all, or one per image; default every class in turn)."""
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+        if not self.num_classes:
+            if labels is not None:
+                raise ValueError("this GAN is not conditional: it takes no labels")
+            return self.generate(z)
+        labels = self.sample_labels(n) if labels is None else np.broadcast_to(labels, (n,))
+        return self.generate(z, labels)
+
+    def grid_images(self):
+        """The per-epoch picture from the fixed latents: 8×8 samples, or for a conditional GAN one row per
+        class with the same 8 latents in every row (so a column shows one z across the classes)."""
+        if not self.num_classes:
+            return self.generate(self.fixed_z)
+        z = np.tile(self.fixed_z.numpy()[:GRID_COLUMNS], (self.num_classes, 1))
+        return self.generate(z, np.repeat(np.arange(self.num_classes), GRID_COLUMNS))
 
 
 def build_gan(model="dcgan", seed=0, **overrides):
@@ -188,18 +232,27 @@ def build_gan(model="dcgan", seed=0, **overrides):
     elif model == "wgan_gp":
         generator = models.dcgan_generator(config["latent_dim"], config["width"])
         discriminator = models.wgan_critic(config["width"])
+    elif model == "cgan":
+        generator = models.cgan_generator(config["latent_dim"], config["num_classes"], config["width"])
+        discriminator = models.cgan_discriminator(config["num_classes"], config["width"])
     else:
         generator = models.dcgan_generator(config["latent_dim"], config["width"])
         discriminator = models.dcgan_discriminator(config["width"])
     return GAN(generator, discriminator, config, seed=seed)
 
 
-def make_pipeline(gan, images, seed):
+def make_pipeline(gan, images, seed, labels=None):
     """The ``tf.data`` pipeline ``gan.train_step`` expects: batches of ``gan.config["batch_size"]``,
-    stacked ``gan.batches_per_step`` at a time for a WGAN critic loop."""
+    stacked ``gan.batches_per_step`` at a time for a WGAN critic loop, with the labels for a conditional GAN."""
     from ganlib import data
 
-    return data.make_pipeline(images, gan.config["batch_size"], seed,
+    if gan.num_classes and labels is None:
+        raise ValueError(f"{gan.config['model']} is conditional: pass the images' labels to make_pipeline")
+    if gan.num_classes:
+        labels = gan.check_labels(labels)
+    else:
+        labels = None
+    return data.make_pipeline(images, gan.config["batch_size"], seed, labels=labels,
                               batches_per_step=gan.batches_per_step if gan.stacks_batches else None)
 
 
@@ -298,9 +351,11 @@ def fit(gan, dataset, epochs, run_dir, max_minutes=None, extra_config=None, on_e
     config = {**gan.config, **(extra_config or {})}
     expected_rank = 5 if gan.stacks_batches else 4
     element = dataset.element_spec
-    if element.shape.rank != expected_rank:
-        raise ValueError(f"{config['model']} trains on elements of rank {expected_rank}, the pipeline gives "
-                         f"{element.shape}; build it with train.make_pipeline(gan, images, seed)")
+    images_spec = element[0] if isinstance(element, tuple) else element
+    if images_spec.shape.rank != expected_rank or isinstance(element, tuple) != bool(gan.num_classes):
+        raise ValueError(f"{config['model']} trains on elements of rank {expected_rank}"
+                         f"{' with labels' if gan.num_classes else ''}, the pipeline gives {element}; "
+                         "build it with train.make_pipeline(gan, images, seed)")
     run_dir = _prepare_run_dir(run_dir, config)
     checkpoint = gan.checkpoint()
     manager = tf.train.CheckpointManager(checkpoint, str(run_dir / "checkpoints"), max_to_keep=3)
@@ -326,9 +381,10 @@ def fit(gan, dataset, epochs, run_dir, max_minutes=None, extra_config=None, on_e
     try:
         for epoch in range(start_epoch + 1, epochs + 1):
             epoch_start, steps_this_epoch, images_this_epoch = time.perf_counter(), 0, 0
-            for real_images in dataset:
+            for batch in dataset:
+                real_images = batch[0] if isinstance(batch, tuple) else batch
                 images_this_epoch += int(np.prod(real_images.shape[:-3]))
-                losses = {k: float(v) for k, v in gan.train_step(real_images).items()}
+                losses = {k: float(v) for k, v in gan.train_step(batch).items()}
                 gan.step.assign_add(1)
                 steps_this_epoch += 1
                 history.steps["step"].append(int(gan.step))
@@ -348,7 +404,8 @@ def fit(gan, dataset, epochs, run_dir, max_minutes=None, extra_config=None, on_e
             history.epochs["step"].append(int(gan.step))
             history.epochs["seconds"].append(seconds)
             history.epochs["images_per_second"].append(images_this_epoch / seconds)
-            grid_path = viz.save_grid(gan.generate(gan.fixed_z), run_dir / "grids" / f"epoch_{epoch:04d}.png")
+            grid_path = viz.save_grid(gan.grid_images(), run_dir / "grids" / f"epoch_{epoch:04d}.png",
+                                      ncols=GRID_COLUMNS)
             save()
             if verbose:
                 recent = slice(-steps_this_epoch, None)
@@ -364,7 +421,8 @@ def fit(gan, dataset, epochs, run_dir, max_minutes=None, extra_config=None, on_e
 
     if stopped_by != "epochs":
         save()
-        viz.save_grid(gan.generate(gan.fixed_z), run_dir / "grids" / f"epoch_{int(gan.epoch) + 1:04d}_partial.png")
+        viz.save_grid(gan.grid_images(), run_dir / "grids" / f"epoch_{int(gan.epoch) + 1:04d}_partial.png",
+                      ncols=GRID_COLUMNS)
         if verbose:
             why = f"time budget of {max_minutes:g} min reached" if stopped_by == "budget" else "interrupted"
             print(f"{why.capitalize()} during epoch {int(gan.epoch) + 1} at step {int(gan.step)}; checkpoint saved. "

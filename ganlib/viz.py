@@ -28,12 +28,27 @@ def image_grid(images, ncols=None, padding=2, scale=1):
     return np.kron(grid, np.ones((scale, scale), np.uint8)) if scale > 1 else grid
 
 
+def upscale(images, size):
+    """Images (N, H, W, 1) in [-1, 1] resized to ``size``×``size`` with bicubic interpolation (smooth
+    strokes for printing, rather than the blocks of repeating pixels), clipped back to [-1, 1]."""
+    import tensorflow as tf
+
+    resized = tf.image.resize(tf.convert_to_tensor(images, tf.float32), (size, size), method="bicubic")
+    return np.clip(resized.numpy(), -1.0, 1.0)
+
+
 def save_grid(images, path, ncols=None, scale=2):
     """Write a grid of images in [-1, 1] as a PNG; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     iio.imwrite(path, image_grid(images, ncols, scale=scale))
     return path
+
+
+def write_image(picture, path):
+    """Write a uint8 picture (e.g. from ``image_grid``) as a PNG; returns the path."""
+    iio.imwrite(path, picture)
+    return Path(path)
 
 
 def read_image(path):

@@ -30,6 +30,10 @@ def one_error_line(stderr):
     (["train", "dcgan", "--max-minutes", "-5"], "--max-minutes: -5 must be greater than 0"),
     (["sample", "runs/x", "--out", "a.png", "--n", "-1"], "--n: -1 must be at least 1"),
     (["sample", "runs/x"], "required: --out"),
+    (["sample", "runs/x", "--out", "a.png", "--label", "three"], "'three' is not a class label"),
+    (["sample", "runs/x", "--out", "a.png", "--label", "2.5"], "'2.5' is not a class label"),
+    (["sample", "runs/x", "--out", "a.png", "--label", "-1"], "labels start at 0"),
+    (["sample", "runs/x", "--out", "a.png", "--size", "10"], "smaller than the 28-pixel images"),
 ])
 def test_bad_arguments_exit_2_with_one_line(capsys, args, says):
     assert cli.main(args) == 2
@@ -116,3 +120,47 @@ def test_chapter_03_models_train_and_sample_from_the_cli(trained_run, model):
     status, _, err = run_cli("sample", out, "--n", "4", "--out", trained_run / f"{model}.npy")
     assert status == 0, err
     assert np.load(trained_run / f"{model}.npy").shape == (4, 28, 28, 1)
+
+
+@pytest.fixture(scope="module")
+def cgan_run(trained_run):
+    out = trained_run / "cgan"
+    status, stdout, err = run_cli("train", "cgan", "--data-dir", trained_run / "data", "--epochs", "1",
+                                  "--batch-size", "16", "--out", out)
+    assert status == 0, err
+    return out
+
+
+def test_sample_label_writes_n_images_of_that_class(cgan_run, tmp_path):
+    status, stdout, err = run_cli("sample", cgan_run, "--label", "7", "--n", "5", "--out", tmp_path / "sevens.npy",
+                                  "--seed", "1")
+    assert status == 0, err
+    assert "5 samples of class 7" in stdout
+    sevens = np.load(tmp_path / "sevens.npy")
+    assert sevens.shape == (5, 28, 28, 1)
+    run_cli("sample", cgan_run, "--label", "3", "--n", "5", "--out", tmp_path / "threes.npy", "--seed", "1")
+    assert not np.allclose(sevens, np.load(tmp_path / "threes.npy"))  # same seed, another class
+
+
+def test_a_conditional_run_samples_a_class_grid_upscaled_and_a_class_morph(cgan_run, tmp_path):
+    import imageio.v3 as iio
+
+    status, stdout, err = run_cli("sample", cgan_run, "--n", "3", "--size", "56", "--out", tmp_path / "grid.png")
+    assert status == 0, err
+    assert "30 samples (3 per class" in stdout
+    assert iio.imread(tmp_path / "grid.png").shape[:2] == (10 * 58 + 2, 3 * 58 + 2)  # 56-pixel images, 2-pixel gaps
+    status, _, err = run_cli("sample", cgan_run, "--n", "2", "--out", tmp_path / "morph.gif")
+    assert status == 0, err
+    assert len(iio.imread(tmp_path / "morph.gif", index=None)) == 10 * 12  # 12 frames from each class to the next
+
+
+@pytest.mark.parametrize("label, says", [("10", "knows classes 0 to 9")])
+def test_a_label_out_of_range_is_a_clear_error(cgan_run, tmp_path, label, says):
+    status, _, stderr = run_cli("sample", cgan_run, "--label", label, "--out", tmp_path / "x.png")
+    assert status == 2 and says in one_error_line(stderr)
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_label_on_an_unconditional_run_is_a_clear_error(trained_run, tmp_path):
+    status, _, stderr = run_cli("sample", trained_run / "run", "--label", "3", "--out", tmp_path / "x.png")
+    assert status == 2 and "not conditional" in one_error_line(stderr)
