@@ -85,6 +85,22 @@ def judge(classifier, images):
     }
 
 
+def sweep_main(description, variants, run_variant):
+    """Command line of the tuning sweeps: train each named variant for --minutes on the MNIST at hand and
+    print one Markdown row each; ``run_variant(name, images, classifier, minutes)`` trains and prints."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("variants", nargs="+", choices=sorted(variants))
+    parser.add_argument("--minutes", type=float, default=3)
+    args = parser.parse_args()
+    images = data.load("mnist", verbose=False).images
+    classifier, accuracy, about, _ = train_classifier()
+    print(f"classifier: {accuracy:.2%} held-out accuracy ({about}); {args.minutes:g} min per variant")
+    print("| variant | generator steps | real images seen | confident | classes ≥ 2% | classifier score |")
+    print("|---|---|---|---|---|---|")
+    for name in args.variants:
+        run_variant(name, images, classifier, args.minutes)
+
+
 def train_run(model, minutes, out):
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "ganlib", "train", model, "--max-minutes", str(minutes),

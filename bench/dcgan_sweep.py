@@ -9,7 +9,6 @@ ddrop (dropout in D), ema (an exponential moving average of G's weights, judged 
 Prints one line per variant; results in bench/README.md.
 """
 
-import argparse
 import os
 import sys
 import time
@@ -133,16 +132,9 @@ def run(name, images, classifier, minutes, gw=None, dw=None, bs=None, lr=None, d
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("variants", nargs="+", choices=sorted(VARIANTS))
-    parser.add_argument("--minutes", type=float, default=3)
-    args = parser.parse_args()
-    images = data.load("mnist", verbose=False).images
-    classifier, accuracy, description, _ = dcgan_quality.train_classifier()
-    print(f"classifier: {accuracy:.2%} held-out accuracy ({description}); {args.minutes:g} min per variant")
-    print("| variant | steps | images seen | confident | classes ≥ 2% | classifier score |\n|---|---|---|---|---|---|")
-    for name in args.variants:
-        run(name, images, classifier, args.minutes, **VARIANTS[name])
+    dcgan_quality.sweep_main(__doc__.split("\n")[0], VARIANTS,
+                             lambda name, images, classifier, minutes: run(name, images, classifier, minutes,
+                                                                           **VARIANTS[name]))
 
 
 if __name__ == "__main__":

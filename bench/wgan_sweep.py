@@ -8,7 +8,6 @@ nothing); "paper" is the WGAN-GP paper's Adam 1e-4, β1 = 0, β2 = 0.9, n_critic
 row per variant; results in bench/README.md.
 """
 
-import argparse
 import os
 import sys
 import time
@@ -20,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import keras  # noqa: E402
 
 import dcgan_quality  # noqa: E402
-from ganlib import data, train  # noqa: E402
+from ganlib import train  # noqa: E402
 
 VARIANTS = {
     "paper": dict(learning_rate=1e-4, beta_1=0.0, beta_2=0.9, n_critic=5),
@@ -37,8 +36,10 @@ VARIANTS = {
 }
 
 
-def run(name, settings, images, classifier, minutes):
+def run(name, images, classifier, minutes):
+    settings = VARIANTS[name]
     model, settings = (settings, {}) if settings == "dcgan" else ("wgan_gp", settings)
+    keras.utils.set_random_seed(0)
     gan = train.build_gan(model, seed=0, **settings)
     pipeline = train.make_pipeline(gan, images, seed=0)
     deadline = time.monotonic() + 60 * minutes
@@ -55,18 +56,7 @@ def run(name, settings, images, classifier, minutes):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("variants", nargs="+", choices=sorted(VARIANTS))
-    parser.add_argument("--minutes", type=float, default=3)
-    args = parser.parse_args()
-    images = data.load("mnist", verbose=False).images
-    classifier, accuracy, description, _ = dcgan_quality.train_classifier()
-    print(f"classifier: {accuracy:.2%} held-out accuracy ({description}); {args.minutes:g} min per variant")
-    print("| variant | generator steps | real images seen | confident | classes ≥ 2% | classifier score |")
-    print("|---|---|---|---|---|---|")
-    for name in args.variants:
-        keras.utils.set_random_seed(0)
-        run(name, VARIANTS[name], images, classifier, args.minutes)
+    dcgan_quality.sweep_main(__doc__.split("\n")[0], VARIANTS, run)
 
 
 if __name__ == "__main__":

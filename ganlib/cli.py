@@ -167,12 +167,10 @@ def _sample(args):
         images = viz.upscale(images, args.size) if args.size else images
         return viz.image_grid(images, ncols=ncols, scale=1 if args.size else 2)
 
+    z = np.random.default_rng(args.seed).standard_normal((n, gan.latent_dim))
     if class_grid:
-        # one row per class, the same n latents in every row
-        z = np.tile(np.random.default_rng(args.seed).standard_normal((n, gan.latent_dim)), (gan.num_classes, 1))
-        labels = np.repeat(np.arange(gan.num_classes), n)
+        z, labels = gan.class_grid_inputs(z)
     else:
-        z = np.random.default_rng(args.seed).standard_normal((n, gan.latent_dim))
         labels = None if args.label is None else np.full(n, args.label)
     if suffix == ".npy":
         np.save(args.out, gan.generate(z, labels).astype(np.float32))

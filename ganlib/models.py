@@ -52,14 +52,22 @@ def dcgan_generator(latent_dim=64, width=32):
     return _check_output(keras.Model(z, x, name="dcgan_generator"), IMAGE_SHAPE)
 
 
+def strided_conv_features(x, width, layer_norm=False):
+    """The chapter 02 discriminator body, shared by every discriminator and critic here: Conv(w, 4, stride 2)
+    → LeakyReLU(0.2) (14×14) → Conv(2w, 4, stride 2) [→ LayerNorm] → LeakyReLU(0.2) (7×7) → flatten."""
+    h = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(x))
+    h = layers.Conv2D(2 * width, 4, strides=2, padding="same")(h)
+    if layer_norm:
+        h = layers.LayerNormalization(axis=[1, 2, 3])(h)
+    return layers.Flatten()(layers.LeakyReLU(0.2)(h))
+
+
 def dcgan_discriminator(width=32):
     """Chapter 02 discriminator: Conv(w, 4, stride 2) → LeakyReLU(0.2) (14×14)
     → Conv(2w, 4, stride 2) → LeakyReLU(0.2) (7×7) → flatten → one logit. No BatchNorm: real and fake
     batches pass separately, and batch statistics would let D tell them apart by their batch alone."""
     x = keras.Input(IMAGE_SHAPE, name="image")
-    h = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(x))
-    h = layers.LeakyReLU(0.2)(layers.Conv2D(2 * width, 4, strides=2, padding="same")(h))
-    logit = layers.Dense(1, name="logit")(layers.Flatten()(h))
+    logit = layers.Dense(1, name="logit")(strided_conv_features(x, width))
     return _check_output(keras.Model(x, logit, name="dcgan_discriminator"), (1,))
 
 
@@ -73,12 +81,7 @@ def wgan_critic(width=32, layer_norm=False):
     the second convolution.
     """
     x = keras.Input(IMAGE_SHAPE, name="image")
-    h = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(x))
-    h = layers.Conv2D(2 * width, 4, strides=2, padding="same")(h)
-    if layer_norm:
-        h = layers.LayerNormalization(axis=[1, 2, 3])(h)
-    h = layers.LeakyReLU(0.2)(h)
-    score = layers.Dense(1, name="score")(layers.Flatten()(h))
+    score = layers.Dense(1, name="score")(strided_conv_features(x, width, layer_norm))
     return _check_output(keras.Model(x, score, name="wgan_critic"), (1,))
 
 
@@ -109,9 +112,7 @@ def cgan_discriminator(num_classes=10, width=32):
     class y?" directly, which conditions more strongly than concatenating y to the input."""
     x = keras.Input(IMAGE_SHAPE, name="image")
     label = keras.Input((), dtype="int32", name="label")
-    h = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(x))
-    h = layers.LeakyReLU(0.2)(layers.Conv2D(2 * width, 4, strides=2, padding="same")(h))
-    features = layers.Flatten()(h)
+    features = strided_conv_features(x, width)
     unconditional = layers.Dense(1, name="logit")(features)
     class_vector = layers.Embedding(num_classes, 7 * 7 * 2 * width, name="projection")(label)
     projection = layers.Dot(axes=1)([class_vector, features])

@@ -203,18 +203,23 @@ class GAN:
         labels = self.sample_labels(n) if labels is None else np.broadcast_to(labels, (n,))
         return self.generate(z, labels)
 
+    def class_grid_inputs(self, z):
+        """Latents and labels for a class grid from n latents z: one row per class, the same n latents in
+        every row (so a column shows one z across the classes). Returns (z, labels), num_classes·n each."""
+        z = np.asarray(z)
+        return np.tile(z, (self.num_classes, 1)), np.repeat(np.arange(self.num_classes), len(z))
+
     def grid_images(self):
-        """The per-epoch picture from the fixed latents: 8×8 samples, or for a conditional GAN one row per
-        class with the same 8 latents in every row (so a column shows one z across the classes)."""
+        """The per-epoch picture from the fixed latents: 8×8 samples, or for a conditional GAN a class grid
+        of 8 of them (``class_grid_inputs``)."""
         if not self.num_classes:
             return self.generate(self.fixed_z)
-        z = np.tile(self.fixed_z.numpy()[:GRID_COLUMNS], (self.num_classes, 1))
-        return self.generate(z, np.repeat(np.arange(self.num_classes), GRID_COLUMNS))
+        return self.generate(*self.class_grid_inputs(self.fixed_z.numpy()[:GRID_COLUMNS]))
 
 
 def build_gan(model="dcgan", seed=0, **overrides):
     """Build a GAN by name ("gan": chapter 01 MLPs, "dcgan": chapter 02, "lsgan" and "wgan_gp":
-    chapter 03) with its default settings, any of which ``overrides`` replaces."""
+    chapter 03, "cgan": chapter 06) with its default settings, any of which ``overrides`` replaces."""
     if model not in MODEL_DEFAULTS:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_DEFAULTS)}")
     unknown = set(overrides) - set(MODEL_DEFAULTS[model])
@@ -248,10 +253,7 @@ def make_pipeline(gan, images, seed, labels=None):
 
     if gan.num_classes and labels is None:
         raise ValueError(f"{gan.config['model']} is conditional: pass the images' labels to make_pipeline")
-    if gan.num_classes:
-        labels = gan.check_labels(labels)
-    else:
-        labels = None
+    labels = gan.check_labels(labels) if gan.num_classes else None
     return data.make_pipeline(images, gan.config["batch_size"], seed, labels=labels,
                               batches_per_step=gan.batches_per_step if gan.stacks_batches else None)
 
