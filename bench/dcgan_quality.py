@@ -85,7 +85,10 @@ def judge(classifier, images):
     }
 
 
-def sweep_main(description, variants, run_variant):
+SWEEP_COLUMNS = ("variant", "generator steps", "real images seen", "confident", "classes ≥ 2%", "classifier score")
+
+
+def sweep_main(description, variants, run_variant, columns=SWEEP_COLUMNS):
     """Command line of the tuning sweeps: train each named variant for --minutes on the MNIST at hand and
     print one Markdown row each; ``run_variant(name, images, classifier, minutes)`` trains and prints."""
     parser = argparse.ArgumentParser(description=description)
@@ -95,8 +98,8 @@ def sweep_main(description, variants, run_variant):
     images = data.load("mnist", verbose=False).images
     classifier, accuracy, about, _ = train_classifier()
     print(f"classifier: {accuracy:.2%} held-out accuracy ({about}); {args.minutes:g} min per variant")
-    print("| variant | generator steps | real images seen | confident | classes ≥ 2% | classifier score |")
-    print("|---|---|---|---|---|---|")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
     for name in args.variants:
         run_variant(name, images, classifier, args.minutes)
 

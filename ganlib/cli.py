@@ -1,10 +1,12 @@
-"""Command line: ``python -m ganlib train MODEL`` and ``python -m ganlib sample RUN_DIR``.
+"""Command line: ``python -m ganlib train MODEL``, ``python -m ganlib sample RUN_DIR`` and
+``python -m ganlib evaluate RUN_DIR``.
 
 Bad input gets one line on stderr saying what is wrong and what to do, and exit status 2;
 nothing that already exists is overwritten.
 """
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -14,8 +16,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from ganlib.quick import quick  # noqa: E402
 
-MODELS = ("gan", "dcgan", "lsgan", "wgan_gp", "cgan")
-DEFAULT_EPOCHS = {"gan": 40, "dcgan": 30, "lsgan": 30, "wgan_gp": 30, "cgan": 30}
+MODELS = ("gan", "dcgan", "lsgan", "wgan_gp", "style", "cgan", "tf_tutorial")
+DEFAULT_EPOCHS = {"gan": 40, "dcgan": 30, "lsgan": 30, "wgan_gp": 30, "style": 30, "cgan": 30, "tf_tutorial": 50}
 PER_CLASS_DEFAULT = 8  # columns of the class grid a conditional run samples by default
 SAMPLE_FORMATS = (".npy", ".png", ".gif")
 USAGE_ERROR = 2
@@ -28,7 +30,7 @@ class UsageError(Exception):
 class OneLineParser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(f"{message} (see `python -m ganlib {self.prog.split()[-1]} --help`)"
-                         if self.prog.split()[-1] in ("train", "sample") else f"{message} (see --help)")
+                         if self.prog.split()[-1] in ("train", "sample", "evaluate") else f"{message} (see --help)")
 
 
 def _positive_int(text):
@@ -68,6 +70,16 @@ def _positive_float(text):
     return value
 
 
+def _finite_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+    return value
+
+
 def build_parser():
     parser = OneLineParser(prog="python -m ganlib", description="Train GANs and sample from them.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -75,7 +87,8 @@ def build_parser():
     train = sub.add_parser("train", help="train a model; running it again on the same --out resumes")
     train.add_argument("model", choices=MODELS,
                        help="gan (chapter 01, MLPs), dcgan (chapter 02), lsgan or wgan_gp (chapter 03), "
-                            "cgan (chapter 06, conditional on the class label)")
+                            "style (chapter 04, style-based generator), cgan (chapter 06, conditional on the label), "
+                            "tf_tutorial (the TensorFlow DCGAN tutorial, the baseline of chapter 05)")
     train.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist"))
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="total epochs (default: 40 for gan, 30 for the others; 1 with GANLIB_QUICK=1)")
@@ -98,9 +111,44 @@ def build_parser():
     sample.add_argument("--label", type=_class_label, default=None, help="conditional runs: the class to draw")
     sample.add_argument("--size", type=_image_size, default=None,
                         help="upscale each image to SIZE×SIZE pixels in .png and .gif output (e.g. 256 to print)")
+    sample.add_argument("--psi", type=_finite_float, default=None,
+                        help="style runs: truncation ψ (1: none, 0: the average image; 0.7 is a common choice)")
     sample.add_argument("--seed", type=int, default=None)
     sample.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
+    evaluate = sub.add_parser("evaluate", help="measure a trained run: FID, KID, precision/recall, classes (JSON)")
+    evaluate.add_argument("run_dir", type=Path)
+    evaluate.add_argument("--n", type=_positive_int, default=None,
+                          help="generated samples (default 5000; capped at half the real images available)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--data-dir", type=Path, default=None, help="folder holding the dataset files")
     return parser
+
+
+def _evaluate(args):
+    if not args.run_dir.is_dir():
+        raise UsageError(f"{args.run_dir} is not a directory; pass the --out folder of a `train` run")
+    import json
+
+    from ganlib import data, metrics, train
+
+    try:
+        gan = train.load_gan(args.run_dir)
+    except train.RunDirError as err:
+        raise UsageError(str(err)) from None
+    dataset_name = gan.config.get("dataset", "mnist")
+    try:
+        classifier = metrics.load_classifier(dataset_name)
+        real = data.load(dataset_name, "train", data_dir=args.data_dir, verbose=False)
+    except (FileNotFoundError, data.DataError) as err:
+        raise UsageError(str(err)) from None
+    n = args.n or quick(full=metrics.DEFAULT_N, small=500)
+    result = {"run_dir": str(args.run_dir), "model": gan.config["model"], "step": int(gan.step),
+              "dataset": real.describe(), **metrics.evaluate_gan(gan, real.images, classifier, n=n, seed=args.seed)}
+    out = args.run_dir / f"evaluation-step{int(gan.step)}-n{result['n']}-seed{args.seed}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")  # same step, n and seed: the same numbers
+    print(json.dumps(result))
+    return 0
 
 
 def _train(args):
@@ -157,6 +205,9 @@ def _sample(args):
     if args.label is not None and not gan.num_classes:
         raise UsageError(f"{args.run_dir} holds a {gan.config['model']} run, which is not conditional: --label "
                          "needs a `python -m ganlib train cgan` run")
+    if args.psi is not None and gan.config.get("model") != "style":
+        raise UsageError(f"{args.run_dir} holds a {gan.config['model']} run: --psi (truncation) needs a "
+                         "`python -m ganlib train style` run")
     if args.label is not None and args.label >= gan.num_classes:
         raise UsageError(f"--label {args.label}: this run knows classes 0 to {gan.num_classes - 1}")
 
@@ -173,18 +224,19 @@ def _sample(args):
     else:
         labels = None if args.label is None else np.full(n, args.label)
     if suffix == ".npy":
-        np.save(args.out, gan.generate(z, labels).astype(np.float32))
+        np.save(args.out, gan.generate(z, labels, psi=args.psi).astype(np.float32))
     elif suffix == ".png":
-        viz.write_image(picture(gan.generate(z, labels), ncols=n if class_grid else None), args.out)
+        viz.write_image(picture(gan.generate(z, labels, psi=args.psi), ncols=n if class_grid else None), args.out)
     elif class_grid:
         frames = [picture(images, ncols=n) for images in latent.class_morph(gan, z[:n])]
         viz.write_gif(frames, args.out, duration_ms=80, last_frame_ms=80)
     else:
         walk = latent.latent_walk(n, gan.latent_dim, seed=args.seed)
-        frames = [picture(gan.generate(zs, labels)) for zs in walk]
+        frames = [picture(gan.generate(zs, labels, psi=args.psi)) for zs in walk]
         viz.write_gif(frames, args.out, duration_ms=80, last_frame_ms=80)
     total = n * gan.num_classes if class_grid else n
     what = f" ({n} per class, class by class)" if class_grid else (f" of class {args.label}" if labels is not None else "")
+    what += f" with truncation ψ = {args.psi:g}" if args.psi is not None else ""
     print(f"Wrote {total} samples{what} to {args.out}")
     return 0
 
@@ -192,7 +244,7 @@ def _sample(args):
 def main(argv=None):
     try:
         args = build_parser().parse_args(argv)
-        return _train(args) if args.command == "train" else _sample(args)
+        return {"train": _train, "sample": _sample, "evaluate": _evaluate}[args.command](args)
     except UsageError as err:
         print(f"ganlib: error: {err}", file=sys.stderr)
         return USAGE_ERROR

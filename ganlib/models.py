@@ -52,26 +52,68 @@ def dcgan_generator(latent_dim=64, width=32):
     return _check_output(keras.Model(z, x, name="dcgan_generator"), IMAGE_SHAPE)
 
 
-def strided_conv_features(x, width, layer_norm=False):
+@keras.saving.register_keras_serializable("ganlib")
+class MinibatchStdDev(layers.Layer):
+    """Appends one channel holding the batch's average feature standard deviation (Karras et al. 2018):
+    mean over (H, W, C) of the std over the batch. A generator that gives every z the same image makes this
+    ≈ 0 on its batches, which the discriminator then sees at once."""
+
+    def call(self, x):
+        std = keras.ops.sqrt(keras.ops.var(x, axis=0) + 1e-8)
+        channel = keras.ops.ones_like(x[..., :1]) * keras.ops.mean(std)
+        return keras.ops.concatenate([x, channel], axis=-1)
+
+
+def tutorial_generator(latent_dim=100):
+    """The generator of the TensorFlow DCGAN tutorial (tensorflow.org/tutorials/generative/dcgan), as
+    written there: Dense(7·7·256) → BN → LeakyReLU → ConvT(128, 5) → BN → LeakyReLU → ConvT(64, 5, stride 2)
+    → BN → LeakyReLU → ConvT(1, 5, stride 2, tanh). The peer baseline of ``bench/time_to_quality.py``."""
+    z = keras.Input((latent_dim,), name="z")
+    h = layers.LeakyReLU()(layers.BatchNormalization()(layers.Dense(7 * 7 * 256, use_bias=False)(z)))
+    h = layers.Reshape((7, 7, 256))(h)
+    for filters, stride in ((128, 1), (64, 2)):
+        h = layers.Conv2DTranspose(filters, 5, strides=stride, padding="same", use_bias=False)(h)
+        h = layers.LeakyReLU()(layers.BatchNormalization()(h))
+    x = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False, activation="tanh")(h)
+    return _check_output(keras.Model(z, x, name="tutorial_generator"), IMAGE_SHAPE)
+
+
+def tutorial_discriminator():
+    """The TensorFlow DCGAN tutorial's discriminator: Conv(64, 5, stride 2) → LeakyReLU → Dropout(0.3)
+    → Conv(128, 5, stride 2) → LeakyReLU → Dropout(0.3) → flatten → one logit."""
+    x = keras.Input(IMAGE_SHAPE, name="image")
+    h = x
+    for filters in (64, 128):
+        h = layers.Dropout(0.3)(layers.LeakyReLU()(layers.Conv2D(filters, 5, strides=2, padding="same")(h)))
+    logit = layers.Dense(1, name="logit")(layers.Flatten()(h))
+    return _check_output(keras.Model(x, logit, name="tutorial_discriminator"), (1,))
+
+
+def strided_conv_features(x, width, layer_norm=False, minibatch_std=False):
     """The chapter 02 discriminator body, shared by every discriminator and critic here: Conv(w, 4, stride 2)
-    → LeakyReLU(0.2) (14×14) → Conv(2w, 4, stride 2) [→ LayerNorm] → LeakyReLU(0.2) (7×7) → flatten."""
+    → LeakyReLU(0.2) (14×14) → Conv(2w, 4, stride 2) [→ LayerNorm] → LeakyReLU(0.2) (7×7)
+    [→ MinibatchStdDev] → flatten."""
     h = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(x))
     h = layers.Conv2D(2 * width, 4, strides=2, padding="same")(h)
     if layer_norm:
         h = layers.LayerNormalization(axis=[1, 2, 3])(h)
-    return layers.Flatten()(layers.LeakyReLU(0.2)(h))
+    h = layers.LeakyReLU(0.2)(h)
+    if minibatch_std:
+        h = MinibatchStdDev()(h)
+    return layers.Flatten()(h)
 
 
-def dcgan_discriminator(width=32):
+def dcgan_discriminator(width=32, minibatch_std=False):
     """Chapter 02 discriminator: Conv(w, 4, stride 2) → LeakyReLU(0.2) (14×14)
     → Conv(2w, 4, stride 2) → LeakyReLU(0.2) (7×7) → flatten → one logit. No BatchNorm: real and fake
-    batches pass separately, and batch statistics would let D tell them apart by their batch alone."""
+    batches pass separately, and batch statistics would let D tell them apart by their batch alone.
+    ``minibatch_std=True`` (chapter 04) adds a ``MinibatchStdDev`` channel, which lets D see a batch's variety."""
     x = keras.Input(IMAGE_SHAPE, name="image")
-    logit = layers.Dense(1, name="logit")(strided_conv_features(x, width))
+    logit = layers.Dense(1, name="logit")(strided_conv_features(x, width, minibatch_std=minibatch_std))
     return _check_output(keras.Model(x, logit, name="dcgan_discriminator"), (1,))
 
 
-def wgan_critic(width=32, layer_norm=False):
+def wgan_critic(width=32, layer_norm=False, minibatch_std=False):
     """Chapter 03 critic: the chapter 02 discriminator's convolutions, ending in an unbounded score
     (no sigmoid: the Wasserstein critic outputs a real number, not a probability).
 
@@ -81,7 +123,7 @@ def wgan_critic(width=32, layer_norm=False):
     the second convolution.
     """
     x = keras.Input(IMAGE_SHAPE, name="image")
-    score = layers.Dense(1, name="score")(strided_conv_features(x, width, layer_norm))
+    score = layers.Dense(1, name="score")(strided_conv_features(x, width, layer_norm, minibatch_std))
     return _check_output(keras.Model(x, score, name="wgan_critic"), (1,))
 
 

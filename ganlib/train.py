@@ -41,7 +41,17 @@ MODEL_DEFAULTS = {
     # chapter 06: the DCGAN pair conditioned on the class label (embedding into G, projection in D)
     "cgan": dict(latent_dim=64, width=32, batch_size=64, learning_rate=2e-4, beta_1=0.5, num_classes=10,
                  generator_loss="non_saturating"),
+    # chapter 04: the style-based generator against the chapter 02 discriminator (with a minibatch-std
+    # channel), non-saturating loss (loss="wgan_gp": against the chapter 03 critic). Style mixing is off
+    # by default: StyleGAN's 0.9 cost a third of the classifier score in 3 CPU minutes (bench/README.md).
+    "style": dict(latent_dim=64, w_dim=64, mapping_layers=3, width=32, mixing_prob=0.0, batch_size=64,
+                  learning_rate=2e-4, beta_1=0.5, beta_2=0.999, loss="non_saturating", n_critic=2, gp_weight=10.0),
 }
+# The TensorFlow DCGAN tutorial, as written there (Adam 1e-4 with Keras' default β1 0.9, batch 256, 100-d
+# noise): the peer baseline that bench/time_to_quality.py and chapter 05 measure every model against.
+MODEL_DEFAULTS["tf_tutorial"] = dict(latent_dim=100, batch_size=256, learning_rate=1e-4, beta_1=0.9,
+                                     generator_loss="non_saturating")
+STYLE_LOSSES = ("non_saturating", "wgan_gp")
 
 
 class RunDirError(ValueError):
@@ -151,10 +161,10 @@ class GAN:
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         # A WGAN-GP step takes a stack of n_critic real batches (the pipeline stacks them); the others one batch.
-        self.stacks_batches = config.get("model") == "wgan_gp"
+        self.stacks_batches = config.get("model") == "wgan_gp" or config.get("loss") == "wgan_gp"
         self.batches_per_step = int(config["n_critic"]) if self.stacks_batches else 1
         players = (generator, discriminator, self.g_optimizer, self.d_optimizer, self.rng, self.latent_dim)
-        if config.get("model") == "wgan_gp":
+        if self.stacks_batches:
             self.train_step = make_wgan_gp_step(*players, n_critic=self.batches_per_step,
                                                 gp_weight=config["gp_weight"])
         elif config.get("model") == "lsgan":
@@ -162,7 +172,7 @@ class GAN:
                                               discriminator_loss=gan_losses.lsgan_discriminator_loss,
                                               score=tf.identity)
         else:
-            self.train_step = make_train_step(*players, GENERATOR_LOSSES[config["generator_loss"]],
+            self.train_step = make_train_step(*players, GENERATOR_LOSSES[config.get("generator_loss", "non_saturating")],
                                               conditional=self.num_classes > 0)
 
     def checkpoint(self):
@@ -170,10 +180,14 @@ class GAN:
                                    g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
                                    rng=self.rng, fixed_z=self.fixed_z, step=self.step, epoch=self.epoch)
 
-    def generate(self, z, labels=None):
+    def generate(self, z, labels=None, psi=None):
         """Images in [-1, 1] for latents z (and, for a conditional GAN, one class label per latent);
-        inference mode: BatchNorm uses its moving averages."""
+        inference mode: BatchNorm uses its moving averages. ``psi``: truncation ψ of a style generator."""
         z = tf.convert_to_tensor(z, tf.float32)
+        if psi is not None:
+            if self.config.get("model") != "style":
+                raise ValueError(f"truncation (psi) needs a style generator; this is a {self.config.get('model')} run")
+            return self.generator.generate(z, psi=float(psi)).numpy()
         if self.num_classes:
             if labels is None:
                 raise ValueError("a conditional GAN needs a class label for each latent")
@@ -192,14 +206,15 @@ class GAN:
         """The labels ``sample`` uses by default: every class in turn, 0, 1, …, 9, 0, 1, …"""
         return np.arange(n) % self.num_classes
 
-    def sample(self, n, seed=None, labels=None):
+    def sample(self, n, seed=None, labels=None, psi=None):
         """n images from fresh latents; the same ``seed`` gives the same images. A conditional GAN takes
-        ``labels`` (one int for all, or one per image; default every class in turn)."""
+        ``labels`` (one int for all, or one per image; default every class in turn); a style generator
+        takes a truncation ``psi``."""
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
         if not self.num_classes:
             if labels is not None:
                 raise ValueError("this GAN is not conditional: it takes no labels")
-            return self.generate(z)
+            return self.generate(z, psi=psi)
         labels = self.sample_labels(n) if labels is None else np.broadcast_to(labels, (n,))
         return self.generate(z, labels)
 
@@ -219,7 +234,7 @@ class GAN:
 
 def build_gan(model="dcgan", seed=0, **overrides):
     """Build a GAN by name ("gan": chapter 01 MLPs, "dcgan": chapter 02, "lsgan" and "wgan_gp":
-    chapter 03, "cgan": chapter 06) with its default settings, any of which ``overrides`` replaces."""
+    chapter 03, "style": chapter 04, "cgan": chapter 06, "tf_tutorial": the TensorFlow DCGAN tutorial) with its default settings, any of which ``overrides`` replaces."""
     if model not in MODEL_DEFAULTS:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_DEFAULTS)}")
     unknown = set(overrides) - set(MODEL_DEFAULTS[model])
@@ -230,6 +245,8 @@ def build_gan(model="dcgan", seed=0, **overrides):
     if config.get("generator_loss", "non_saturating") not in GENERATOR_LOSSES:
         raise ValueError(f"unknown generator_loss {config['generator_loss']!r}; "
                          f"choose one of {', '.join(GENERATOR_LOSSES)}")
+    if config.get("loss", "non_saturating") not in STYLE_LOSSES:
+        raise ValueError(f"unknown loss {config['loss']!r}; choose one of {', '.join(STYLE_LOSSES)}")
     keras.utils.set_random_seed(seed)
     if model == "gan":
         generator = models.mlp_generator(config["latent_dim"])
@@ -237,6 +254,17 @@ def build_gan(model="dcgan", seed=0, **overrides):
     elif model == "wgan_gp":
         generator = models.dcgan_generator(config["latent_dim"], config["width"])
         discriminator = models.wgan_critic(config["width"])
+    elif model == "style":
+        from ganlib import style
+
+        generator = style.StyleGenerator(config["latent_dim"], config["w_dim"], config["mapping_layers"],
+                                         config["width"], config["mixing_prob"], seed=seed)
+        generator.build((None, config["latent_dim"]))
+        discriminator = (models.wgan_critic(config["width"], minibatch_std=True) if config["loss"] == "wgan_gp"
+                         else models.dcgan_discriminator(config["width"], minibatch_std=True))
+    elif model == "tf_tutorial":
+        generator = models.tutorial_generator(config["latent_dim"])
+        discriminator = models.tutorial_discriminator()
     elif model == "cgan":
         generator = models.cgan_generator(config["latent_dim"], config["num_classes"], config["width"])
         discriminator = models.cgan_discriminator(config["num_classes"], config["width"])

@@ -1,0 +1,257 @@
+"""Chapter 04: AdaIN and a style-based generator (Huang & Belongie 2017; Karras et al. 2019, "StyleGAN").
+
+A mapping network turns z into a style w; every block of the generator normalises each channel of its
+feature maps and gives it the scale and bias the style asks for (AdaIN). The picture starts from a learned
+constant, so everything that varies between images enters through the styles and the noise inputs.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+
+IMAGE_SIZE = 28
+BASE_SIZE = 7  # the learned constant is 7×7; two upsampling blocks reach 28×28
+
+
+def channel_statistics(x, epsilon=1e-5):
+    """Per-sample, per-channel mean μ(x) and std σ(x) = √(Var(x) + ε) over H and W of NHWC maps: (N, C) each."""
+    mean, variance = ops.moments(x, axes=[1, 2])
+    return mean, ops.sqrt(variance + epsilon)
+
+
+def adain(x, y_s, y_b, epsilon=1e-5):
+    """Adaptive instance normalisation on NHWC feature maps x with per-sample styles y_s, y_b of shape (N, C):
+
+        AdaIN(x, y) = y_s · (x − μ(x)) / σ(x) + y_b
+
+    with μ, σ = ``channel_statistics(x, ε)``. Each output channel has mean y_b and std y_s·√(Var/(Var+ε)) ≈ y_s;
+    a constant channel (Var = 0) becomes y_b, never NaN.
+    """
+    mean, std = channel_statistics(x, epsilon)
+    normalised = (x - mean[:, None, None, :]) / std[:, None, None, :]
+    return y_s[:, None, None, :] * normalised + y_b[:, None, None, :]
+
+
+@keras.saving.register_keras_serializable("ganlib")
+class AdaIN(layers.Layer):
+    """AdaIN whose styles come from w through a learned affine map A: (y_s, y_b) = A·w + (1, 0).
+
+    The biases start at y_s = 1 and y_b = 0, so a new block passes normalised features through unchanged
+    and the per-style terms grow from small random weights. Called on [x, w].
+    """
+
+    def __init__(self, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        x_shape, w_shape = input_shape
+        channels = x_shape[-1]
+        small = keras.initializers.VarianceScaling(1.0, mode="fan_in")
+        self.style_scale = layers.Dense(channels, kernel_initializer=small, bias_initializer="ones", name="y_s")
+        self.style_bias = layers.Dense(channels, kernel_initializer=small, bias_initializer="zeros", name="y_b")
+        self.style_scale.build(w_shape)
+        self.style_bias.build(w_shape)
+
+    def styles(self, w):
+        """(y_s, y_b) for styles w: (N, C) each."""
+        return self.style_scale(w), self.style_bias(w)
+
+    def call(self, inputs):
+        x, w = inputs
+        y_s, y_b = self.styles(w)
+        return adain(x, y_s, y_b, self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable("ganlib")
+class PixelNorm(layers.Layer):
+    """x / √(mean(x²) + ε) over the last axis: puts every z on the sphere of radius √d before mapping."""
+
+    def call(self, x):
+        return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + 1e-8)
+
+
+@keras.saving.register_keras_serializable("ganlib")
+class NoiseInjection(layers.Layer):
+    """x + s ⊙ n: one N(0, 1) value per pixel, shared by the channels and scaled per channel by a learned s
+    (starting at 0). Called on [x, noise] with noise shaped (N, H, W, 1)."""
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(input_shape[0][-1],), initializer="zeros", name="scale")
+
+    def call(self, inputs):
+        x, noise = inputs
+        return x + self.scale * noise
+
+
+@keras.saving.register_keras_serializable("ganlib")
+class StyleBlock(layers.Layer):
+    """One generator block: [bilinear ×2 upsampling] → Conv 3×3 → noise injection → LeakyReLU(0.2) → AdaIN(w).
+    Called on [h, noise, w]."""
+
+    def __init__(self, channels, upsample, **kwargs):
+        super().__init__(**kwargs)
+        self.channels, self.upsample = channels, upsample
+        self.upsampling = layers.UpSampling2D(2, interpolation="bilinear") if upsample else None
+        self.conv = layers.Conv2D(channels, 3, padding="same", name="conv")
+        self.noise = NoiseInjection(name="noise")
+        self.adain = AdaIN(name="adain")
+
+    def build(self, input_shape):
+        h_shape, noise_shape, w_shape = input_shape
+        size = h_shape[1] * (2 if self.upsample else 1)
+        self.conv.build((None, size, size, h_shape[-1]))
+        self.noise.build([(None, size, size, self.channels), noise_shape])
+        self.adain.build([(None, size, size, self.channels), w_shape])
+
+    def call(self, inputs):
+        h, noise, w = inputs
+        if self.upsampling is not None:
+            h = self.upsampling(h)
+        h = self.noise([self.conv(h), noise])
+        return self.adain([ops.leaky_relu(h, 0.2), w])
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels, "upsample": self.upsample}
+
+
+def mapping_network(latent_dim=64, w_dim=64, num_layers=3):
+    """The mapping network f: z ↦ w, PixelNorm(z) → [Dense(w_dim) → LeakyReLU(0.2)] × num_layers.
+    W need not follow the Gaussian shape of Z, so its axes can line up with the factors of variation."""
+    z = keras.Input((latent_dim,), name="z")
+    h = PixelNorm()(z)
+    for i in range(num_layers):
+        h = layers.LeakyReLU(0.2)(layers.Dense(w_dim, name=f"dense_{i}")(h))
+    return keras.Model(z, h, name="mapping")
+
+
+def broadcast_styles(w, num_blocks):
+    """One style per block from one w per image: (N, D) → (N, num_blocks, D)."""
+    return ops.repeat(w[:, None, :], num_blocks, axis=1)
+
+
+def mix_styles(ws_a, ws_b, crossover):
+    """Style mixing: blocks before ``crossover`` (one int per image, or one for all) take their styles from
+    ws_a, the rest from ws_b. ws_*: (N, num_blocks, D). With ws_a = ws_b the result is ws_a: no mixing."""
+    num_blocks = ops.shape(ws_a)[1]
+    crossover = ops.reshape(ops.convert_to_tensor(crossover, "int32"), (-1, 1, 1))
+    return ops.where(ops.arange(num_blocks)[None, :, None] < crossover, ws_a, ws_b)
+
+
+def truncate(w, w_avg, psi):
+    """The truncation trick: w' = w̄ + ψ (w − w̄). ψ = 1 leaves w alone, ψ = 0 maps every w to the average
+    style w̄; values in between trade variety for typical, cleaner images."""
+    return w_avg + psi * (w - w_avg)
+
+
+@keras.saving.register_keras_serializable("ganlib")
+class StyleGenerator(keras.Model):
+    """A style-based generator for 28×28 images (StyleGAN, scaled down for a CPU).
+
+    z → mapping network → w; a learned 7×7 constant, styled by AdaIN(w_0), then passes three blocks (7×7,
+    14×14, 28×28), each [bilinear ×2 upsampling] → Conv 3×3 → noise injection → LeakyReLU(0.2) →
+    AdaIN(w_block); a 1×1 conv with tanh makes the image. Block i takes its own style ws[:, i] (block 0's
+    also styles the constant), so styles can be mixed.
+
+    In training (``training=True``) the generator keeps w̄, a moving average of w (for truncation), and
+    applies style-mixing regularisation: with probability ``mixing_prob`` an image takes the styles of a
+    second latent from a random crossover block on, so no block can rely on its neighbours sharing a style.
+    Noise is fresh in training and, by default, fixed per block when generating, so one z gives one image.
+    """
+
+    def __init__(self, latent_dim=64, w_dim=64, mapping_layers=3, width=32, mixing_prob=0.9,
+                 w_avg_decay=0.995, seed=0, **kwargs):
+        super().__init__(**{"name": "style_generator", **kwargs})
+        self.latent_dim, self.w_dim, self.mapping_layers, self.width = latent_dim, w_dim, mapping_layers, width
+        self.mixing_prob, self.w_avg_decay, self.seed = mixing_prob, w_avg_decay, seed
+        self.channels = (2 * width, width, width // 2)
+        self.sizes = (BASE_SIZE, 2 * BASE_SIZE, 4 * BASE_SIZE)
+        self.num_blocks = len(self.channels)
+        self.mapping = mapping_network(latent_dim, w_dim, mapping_layers)
+        # one attribute per block (not a list) so that tf.train.Checkpoint saves every block's weights
+        for i, (c, size) in enumerate(zip(self.channels, self.sizes)):
+            setattr(self, f"block_{size}", StyleBlock(c, upsample=i > 0, name=f"block_{size}"))
+        # as in StyleGAN's first block, the constant is styled before the first convolution, so that the
+        # convolution already builds a different 7×7 layout for every style
+        self.const_adain = AdaIN(name="const_adain")
+        self.to_image = layers.Conv2D(1, 1, activation="tanh", name="to_image")
+        # a tf.random.Generator (not a keras SeedGenerator) so checkpoints hold its state and a resumed run
+        # draws the same mixing and noise as an uninterrupted one
+        self.rng = tf.random.Generator.from_seed(seed + 1000)
+
+    @property
+    def blocks(self):
+        return [getattr(self, f"block_{size}") for size in self.sizes]
+
+    def build(self, input_shape=None):
+        # random, not ones: instance normalisation of a constant channel would have no gradient to follow
+        self.const = self.add_weight(shape=(1, BASE_SIZE, BASE_SIZE, self.channels[0]),
+                                     initializer=keras.initializers.RandomNormal(seed=self.seed), name="const")
+        self.w_avg = self.add_weight(shape=(self.w_dim,), initializer="zeros", trainable=False, name="w_avg")
+        # fixed noise maps, one attribute each (see __init__), used when generating
+        for i, size in enumerate(self.sizes):
+            setattr(self, f"fixed_noise_{size}", self.add_weight(
+                shape=(1, size, size, 1), initializer=keras.initializers.RandomNormal(seed=self.seed + i),
+                trainable=False, name=f"fixed_noise_{size}"))
+        self.mapping.build((None, self.latent_dim))
+        self.const_adain.build([(None, BASE_SIZE, BASE_SIZE, self.channels[0]), (None, self.w_dim)])
+        h_shape = (None, BASE_SIZE, BASE_SIZE, self.channels[0])
+        for block, size in zip(self.blocks, self.sizes):
+            block.build([h_shape, (None, size, size, 1), (None, self.w_dim)])
+            h_shape = (None, size, size, block.channels)
+        self.to_image.build(h_shape)
+        self.built = True
+
+    def call(self, z, training=False):
+        w = self.mapping(z, training=training)
+        ws = broadcast_styles(w, self.num_blocks)
+        if training:
+            self.w_avg.assign(self.w_avg_decay * self.w_avg + (1 - self.w_avg_decay) * ops.mean(w, axis=0))
+            ws = self.mixing_regularisation(ws, ops.shape(z))
+        return self.synthesise(ws, noise="random" if training else None, training=training)
+
+    def mixing_regularisation(self, ws, z_shape):
+        """ws with, for a fraction ``mixing_prob`` of the images, the styles of a second random latent from a
+        crossover block drawn uniformly from 1 … num_blocks − 1."""
+        other = broadcast_styles(self.mapping(self.rng.normal(z_shape), training=True), self.num_blocks)
+        n = z_shape[0]
+        crossover = self.rng.uniform((n,), 1, self.num_blocks, dtype="int32")
+        mixed = self.rng.uniform((n,)) < self.mixing_prob
+        return mix_styles(ws, other, ops.where(mixed, crossover, self.num_blocks))
+
+    def noise_inputs(self, n, noise=None):
+        """Per-block noise maps (N, s, s, 1): ``None`` → the fixed maps, ``"random"`` → fresh draws,
+        an int → draws from that seed (the same seed gives the same noise)."""
+        if noise is None:
+            return [ops.repeat(getattr(self, f"fixed_noise_{s}"), n, axis=0) for s in self.sizes]
+        if isinstance(noise, str) and noise == "random":
+            return [self.rng.normal((n, s, s, 1)) for s in self.sizes]
+        if isinstance(noise, (int, np.integer)):
+            return [keras.random.normal((n, s, s, 1), seed=int(noise) + i) for i, s in enumerate(self.sizes)]
+        raise ValueError(f"noise must be None, 'random' or an int seed, got {noise!r}")
+
+    def synthesise(self, ws, noise=None, training=False):
+        """Images from one style per block, ws shaped (N, num_blocks, w_dim); ``noise`` as in ``noise_inputs``."""
+        n = ops.shape(ws)[0]
+        h = self.const_adain([ops.repeat(self.const, n, axis=0), ws[:, 0]])
+        for i, (block, noise_map) in enumerate(zip(self.blocks, self.noise_inputs(n, noise))):
+            h = block([h, noise_map, ws[:, i]])
+        return self.to_image(h)
+
+    def styles(self, z):
+        """w = f(z) for latents z, (N, w_dim)."""
+        return self.mapping(ops.convert_to_tensor(z, "float32"), training=False)
+
+    def generate(self, z, psi=1.0, noise=None):
+        """Images for latents z with truncation ψ (1: none) applied to every block's style."""
+        w = truncate(self.styles(z), self.w_avg, psi)
+        return self.synthesise(broadcast_styles(w, self.num_blocks), noise=noise)
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim, "w_dim": self.w_dim,
+                "mapping_layers": self.mapping_layers, "width": self.width, "mixing_prob": self.mixing_prob,
+                "w_avg_decay": self.w_avg_decay, "seed": self.seed}
