@@ -121,6 +121,9 @@ def build_parser():
     evaluate.add_argument("--n", type=_positive_int, default=None,
                           help="generated samples (default 5000; capped at half the real images available)")
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--features", choices=("classifier", "inception"), default="classifier",
+                          help="features for FID, KID and precision/recall: the committed classifier's (default) "
+                               "or InceptionV3's (downloads ImageNet weights; slow on a CPU)")
     evaluate.add_argument("--data-dir", type=Path, default=None, help="folder holding the dataset files")
     return parser
 
@@ -140,12 +143,15 @@ def _evaluate(args):
     try:
         classifier = metrics.load_classifier(dataset_name)
         real = data.load(dataset_name, "train", data_dir=args.data_dir, verbose=False)
-    except (FileNotFoundError, data.DataError) as err:
+        features = metrics.load_inception() if args.features == "inception" else None
+    except (FileNotFoundError, data.DataError, metrics.FeatureError) as err:
         raise UsageError(str(err)) from None
     n = args.n or quick(full=metrics.DEFAULT_N, small=500)
     result = {"run_dir": str(args.run_dir), "model": gan.config["model"], "step": int(gan.step),
-              "dataset": real.describe(), **metrics.evaluate_gan(gan, real.images, classifier, n=n, seed=args.seed)}
-    out = args.run_dir / f"evaluation-step{int(gan.step)}-n{result['n']}-seed{args.seed}.json"
+              "dataset": real.describe(),
+              **metrics.evaluate_gan(gan, real.images, classifier, n=n, seed=args.seed, features=features)}
+    suffix = "-inception" if features else ""
+    out = args.run_dir / f"evaluation-step{int(gan.step)}-n{result['n']}-seed{args.seed}{suffix}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")  # same step, n and seed: the same numbers
     print(json.dumps(result))
     return 0

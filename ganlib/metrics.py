@@ -4,7 +4,8 @@ class statistics and the classifier score.
 Inception weights cannot be downloaded everywhere, so the features come from a small CNN per dataset, trained
 by ``bench/train_classifiers.py`` (seeded) and committed in ``ganlib/weights/`` with a record of the data it
 saw and its held-out accuracy — the way TF-GAN evaluated MNIST. Distances on these features are comparable
-with each other, not with published Inception-feature FIDs.
+with each other, not with published Inception-feature FIDs; where InceptionV3's ImageNet weights can be
+downloaded (e.g. on Colab), ``load_inception()`` gives those features instead.
 """
 
 import json
@@ -21,6 +22,7 @@ DEFAULT_N = 5000  # samples per evaluation: FID is biased by N, so every compari
 KID_SUBSET_SIZE = 1000
 KID_SUBSETS = 50
 PR_NEIGHBOURS = 3
+INCEPTION_SIZE = 299
 
 
 def classifier_model(num_classes=10):
@@ -75,6 +77,55 @@ def load_classifier(dataset="mnist"):
     model = classifier_model()
     model.load_weights(path)
     return Classifier(model, json.loads(path.with_suffix("").with_suffix(".json").read_text()))
+
+
+class InceptionFeatures:
+    """InceptionV3's 2,048-d average-pool features, the representation FID was defined on (Heusel et al. 2017),
+    for images in [-1, 1] (Inception's own input range): grey images are repeated to three channels and
+    resized bilinearly to ``model``'s input size. Optional: ImageNet weights are a download, so build it with
+    ``load_inception``; the committed classifiers stay the default everywhere."""
+
+    name = "inception_v3"
+
+    def __init__(self, model):
+        self.model = model
+        self.size = model.input_shape[1]
+
+    def features(self, images, batch_size=50, progress=True):
+        """The 2,048-d features of images in [-1, 1], float64 (N, 2048)."""
+        from tqdm.auto import tqdm
+
+        images = np.asarray(images, np.float32)
+        if len(images) == 0:
+            raise ValueError("no images to measure: pass at least one image")
+        batches = []
+        starts = range(0, len(images), batch_size)
+        for start in tqdm(starts, desc="InceptionV3 features", unit="batch", leave=False,
+                          disable=not progress or len(starts) < 2):
+            batch = images[start:start + batch_size]
+            if batch.shape[-1] == 1:
+                batch = np.repeat(batch, 3, axis=-1)
+            batch = keras.ops.image.resize(batch, (self.size, self.size), interpolation="bilinear")
+            batches.append(np.asarray(self.model(batch, training=False), np.float64))
+        return np.concatenate(batches)
+
+
+class FeatureError(RuntimeError):
+    """A feature extractor could not be built (e.g. its weights could not be downloaded)."""
+
+
+def load_inception(weights="imagenet", size=INCEPTION_SIZE):
+    """InceptionV3 features (``InceptionFeatures``). ``weights="imagenet"`` downloads them once (~90 MB, cached
+    in ~/.keras); where that fails, one ``FeatureError`` line says why and what to use instead.
+    ``weights=None`` (random) and a smaller ``size`` (≥ 75) are for tests."""
+    try:
+        model = keras.applications.InceptionV3(include_top=False, pooling="avg", weights=weights,
+                                               input_shape=(size, size, 3))
+    except Exception as err:  # keras reports a failed download as a bare Exception
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise FeatureError(f"InceptionV3 {weights} weights could not be loaded ({reason}); they are a download, "
+                           "so offline use the committed classifier's features (the default)") from None
+    return InceptionFeatures(model)
 
 
 def frechet_distance(feats_a, feats_b):
@@ -175,17 +226,20 @@ def classifier_score(probabilities, epsilon=1e-12):
     return float(np.exp(np.mean(np.sum(p * (np.log(p + epsilon) - np.log(marginal + epsilon)), axis=1))))
 
 
-def evaluate_images(fake_images, real_images, classifier, seed=0):
+def evaluate_images(fake_images, real_images, classifier, seed=0, features=None):
     """Every metric for ``fake_images`` against ``real_images`` (images in [-1, 1]).
 
     The real images are split in two halves A and B of equal size; the fakes are compared with A, and
     A with B gives the real-vs-real floor: what the same metric reads for two samples of real data.
     Use as many fakes as A holds, so the FID floor and the FID are at the same N.
+    FID, KID and precision/recall use ``features`` (e.g. ``load_inception()``) when given, else the
+    classifier's; the class statistics always use the classifier.
     """
     real_images = np.asarray(real_images)
     half = len(real_images) // 2
     real_a, real_b = real_images[:half], real_images[half:2 * half]
-    feats_fake, feats_a, feats_b = (classifier.features(x) for x in (fake_images, real_a, real_b))
+    extractor = features or classifier
+    feats_fake, feats_a, feats_b = (extractor.features(x) for x in (fake_images, real_a, real_b))
     probs_fake, probs_real = classifier.probabilities(fake_images), classifier.probabilities(real_a)
     real_histogram, fake_histogram = class_histogram(probs_real), class_histogram(probs_fake)
     kid, kid_se = kernel_distance(feats_fake, feats_a, seed=seed)
@@ -205,6 +259,7 @@ def evaluate_images(fake_images, real_images, classifier, seed=0):
         "classifier_score": classifier_score(probs_fake),
         "classifier_score_real": classifier_score(probs_real),
         "classifier": classifier.record.get("summary", ""),
+        "features": getattr(extractor, "name", "classifier"),
     }
 
 
@@ -217,12 +272,12 @@ def real_reference(images, n, seed=0):
     return data.to_float(images[order])
 
 
-def evaluate_gan(gan, real_images, classifier, n=DEFAULT_N, seed=0):
+def evaluate_gan(gan, real_images, classifier, n=DEFAULT_N, seed=0, features=None):
     """Sample n images from ``gan`` (classes in turn for a conditional GAN) and evaluate them against real
     images (uint8, as ``data.load`` gives them). n is capped at half the real images available."""
     real = real_reference(real_images, n, seed)
     n = min(n, len(real) // 2)
-    return evaluate_images(gan.sample(n, seed=seed), real, classifier, seed=seed)
+    return evaluate_images(gan.sample(n, seed=seed), real, classifier, seed=seed, features=features)
 
 
 def time_to_quality(gan, pipeline, marks_minutes, evaluate, progress=True):

@@ -10,6 +10,7 @@ import pytest
 import scipy.linalg
 import scipy.stats
 
+from ganlib import cli as ganlib_cli
 from ganlib import data, metrics
 
 
@@ -141,6 +142,40 @@ def test_real_vs_real_floor_is_small_and_a_corrupted_set_scores_worse(mnist_clas
                           "class_kl", "classifier_score"}
 
 
+@pytest.fixture(scope="module")
+def small_inception():
+    # Random weights at the smallest input InceptionV3 accepts: the feature path without the ImageNet download.
+    return metrics.load_inception(weights=None, size=75)
+
+
+def test_inception_features_repeat_grey_to_rgb_and_feed_the_distances(small_inception, mnist_classifier):
+    real = metrics.real_reference(data.load("mnist", verbose=False).images[:24], 12)
+    grey = small_inception.features(real[:6])
+    assert grey.shape == (6, 2048) and np.all(np.isfinite(grey))
+    np.testing.assert_allclose(small_inception.features(np.repeat(real[:6], 3, axis=-1)), grey, rtol=1e-5, atol=1e-6)
+
+    fakes = np.clip(real[12:18] + np.random.default_rng(0).normal(0, 0.5, real[12:18].shape), -1, 1)
+    with_inception = metrics.evaluate_images(fakes, real[:12], mnist_classifier, features=small_inception)
+    with_classifier = metrics.evaluate_images(fakes, real[:12], mnist_classifier)
+    assert with_inception["features"] == "inception_v3" and with_classifier["features"] == "classifier"
+    assert with_inception["fid"] != with_classifier["fid"] and np.isfinite(with_inception["fid"])
+    for key in ("class_histogram", "classes_covered", "class_kl", "classifier_score"):  # always the classifier's
+        assert with_inception[key] == with_classifier[key]
+
+
+def failed_download(*args, **kwargs):
+    raise Exception("URL fetch failure on https://storage.googleapis.com/inception_v3.h5: None -- "
+                    "[Errno -2] Name or service not known")
+
+
+def test_inception_that_cannot_download_says_so_in_one_line(monkeypatch):
+    monkeypatch.setattr(metrics.keras.applications, "InceptionV3", failed_download)
+    with pytest.raises(metrics.FeatureError) as err:
+        metrics.load_inception()
+    assert "URL fetch failure" in str(err.value) and "classifier" in str(err.value)
+    assert len(str(err.value).splitlines()) == 1
+
+
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "ganlib", *map(str, args)], capture_output=True, text=True)
 
@@ -158,3 +193,14 @@ def test_cli_evaluate_prints_and_writes_json(tmp_path):
     for args, message in [((tmp_path / "nothing",), "not a directory"), ((run_dir, "--n", "0"), "at least 1")]:
         bad = cli("evaluate", *args)
         assert bad.returncode == 2 and message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_cli_evaluate_with_inception_offline_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    run_dir = tmp_path / "gan"
+    assert cli("train", "gan", "--epochs", "1", "--limit", "256", "--out", run_dir).returncode == 0
+    before = sorted(p.name for p in run_dir.iterdir())
+    monkeypatch.setattr(metrics.keras.applications, "InceptionV3", failed_download)
+    assert ganlib_cli.main(["evaluate", str(run_dir), "--features", "inception", "--n", "50"]) == 2
+    stderr = capsys.readouterr().err
+    assert "InceptionV3" in stderr and "offline" in stderr and len(stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in run_dir.iterdir()) == before
