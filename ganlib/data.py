@@ -1,4 +1,4 @@
-"""Datasets: MNIST and Fashion-MNIST as uint8 arrays, found offline when possible, and a ``tf.data`` pipeline.
+"""Datasets: MNIST and Fashion-MNIST as uint8 arrays, found offline when possible, and the training batches of each epoch.
 
 Where the images come from, in order:
 
@@ -11,9 +11,15 @@ Where the images come from, in order:
 In each folder the files may sit directly or in a sub-folder named after the dataset (``mnist/``,
 ``fashion-mnist/``), as IDX files (``train-images-idx3-ubyte[.gz]`` ...) or as a Keras ``.npz``.
 If only the 10,000-image test split is there (the offline MNIST copy), it is used and one line says so.
+MNIST and Fashion-MNIST use the same file names; the official files' checksums tell them apart, so one is
+never loaded as the other.
+
+The batches of epoch e are in an order that depends only on (seed, e) (``step_indices``), so a run resumed
+at any step sees exactly the batches an uninterrupted run would (``epoch_batches(..., start_step=k)``).
 """
 
 import gzip
+import hashlib
 import os
 import sys
 import zlib
@@ -39,6 +45,26 @@ IDX_FILES = {
 }
 # IDX magic numbers: two zero bytes, 0x08 (unsigned byte), then the number of dimensions.
 IDX_MAGIC = {3: 0x00000803, 1: 0x00000801}
+# MD5 of the arrays (the bytes after an IDX header, or a Keras .npz array) of the official files ...
+KNOWN_ARRAYS = {
+    "240610fa99e73bfa49df8e7fc24d3206": ("mnist", "test images"),
+    "073c3904dfbd3e141ff8aa01cfde6b15": ("mnist", "test labels"),
+    "f209073e486d5113ebe2cc431d4df862": ("fashion_mnist", "train images"),
+    "3236f6424fc25388b2834cb19942cf7e": ("fashion_mnist", "train labels"),
+    "b7656a891b218fc13e45205c48a92cae": ("fashion_mnist", "test images"),
+    "8dea97a4e78c1bd1b5a6e8efbb870b6e": ("fashion_mnist", "test labels"),
+}
+# ... and of the gzipped files as their authors distribute them (yann.lecun.com, zalandoresearch).
+KNOWN_FILES = {
+    "f68b3c2dcbeaaa9fbdd348bbdeb94873": ("mnist", "train images"),
+    "d53e105ee54ea40749a09fcbcd1e9432": ("mnist", "train labels"),
+    "9fb629c4189551a2d022fa330f9573f3": ("mnist", "test images"),
+    "ec29112dd5afa0611ce80d1b7f02629c": ("mnist", "test labels"),
+    "8d4fb7e6c68d591d4c3dfef9ec88bf0d": ("fashion_mnist", "train images"),
+    "25c81989df183df01b3e8a0aad5dffbe": ("fashion_mnist", "train labels"),
+    "bef4ecab320f06d8554ea6380940ec79": ("fashion_mnist", "test images"),
+    "bb300cfdad3c16e7a12a480ee83cd310": ("fashion_mnist", "test labels"),
+}
 
 
 class DataError(ValueError):
@@ -49,9 +75,32 @@ class DataNotFoundError(FileNotFoundError):
     """No copy of the dataset was found anywhere the loader looks."""
 
 
+class OtherDatasetError(DataError):
+    """The files are genuine copies of another dataset (their checksums say so)."""
+
+
+def identify(array=None, file_bytes=None):
+    """(dataset, what) when ``array`` or the file's bytes are those of an official MNIST or Fashion-MNIST
+    file, else None (e.g. a file of your own)."""
+    if array is not None:
+        found = KNOWN_ARRAYS.get(hashlib.md5(np.ascontiguousarray(array, np.uint8).tobytes()).hexdigest())
+        if found:
+            return found
+    if file_bytes is not None:
+        return KNOWN_FILES.get(hashlib.md5(file_bytes).hexdigest())
+    return None
+
+
+def _check_identity(name, path, array, file_bytes=None):
+    found = identify(array, file_bytes)
+    if found and found[0] != name:
+        raise OtherDatasetError(f"{path} holds {found[0]}'s {found[1]} (by its checksum), not {name}")
+
+
 @dataclass
 class Dataset:
-    """Images (N, 28, 28) uint8, labels (N,) uint8, which split and where they came from."""
+    """Images (N, 28, 28) uint8, labels (N,) uint8, which split and where they came from (``source``: a
+    description without the machine's absolute paths, such as "$GANLIB_DATA_DIR/mnist")."""
 
     images: np.ndarray
     labels: np.ndarray
@@ -68,17 +117,17 @@ def dataset_names():
     return sorted(DATASETS)
 
 
-def read_idx(path, expected_ndim):
+def read_idx(path, expected_ndim, dataset=None):
     """Read an IDX file (raw or ``.gz``) into a uint8 array, checking magic number and size.
 
-    Raises :class:`DataError` naming the file when it is corrupt, truncated or not IDX.
+    Raises :class:`DataError` naming the file when it is corrupt, truncated or not IDX, and
+    :class:`OtherDatasetError` when ``dataset`` is given and the file is an official file of another dataset.
     """
     path = Path(path)
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError, zlib.error) as err:
+        file_bytes = path.read_bytes()
+        raw = gzip.decompress(file_bytes) if path.suffix == ".gz" else file_bytes
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise DataError(f"{path}: cannot be read ({err}); the file is corrupt or truncated, download it again") from err
     if len(raw) < 4:
         raise DataError(f"{path}: only {len(raw)} bytes, too short to be an IDX file; download it again")
@@ -97,6 +146,8 @@ def read_idx(path, expected_ndim):
     if body.size != expected:
         raise DataError(f"{path}: header says shape {shape} ({expected:,} bytes) but the file holds {body.size:,}; "
                         "it is truncated or corrupt, download it again")
+    if dataset is not None:
+        _check_identity(dataset, path, body, file_bytes)
     return body.reshape(shape)
 
 
@@ -115,8 +166,8 @@ def _check_pair(images, labels, images_path, labels_path):
     return images, labels
 
 
-def _read_idx_split(folder, split):
-    """(images, labels, description) for one split in ``folder``, or None when the files are not there."""
+def _read_idx_split(folder, split, name):
+    """(images, labels) for one split of dataset ``name`` in ``folder``, or None when the files are not there."""
     image_stem, label_stem = IDX_FILES[split]
     images_path, labels_path = _find_file(folder, image_stem), _find_file(folder, label_stem)
     if images_path is None and labels_path is None:
@@ -124,12 +175,12 @@ def _read_idx_split(folder, split):
     if images_path is None or labels_path is None:
         present, missing = (images_path, label_stem) if labels_path is None else (labels_path, image_stem)
         raise DataError(f"{present}: found, but its partner {missing}[.gz] is missing from {folder}")
-    images = read_idx(images_path, expected_ndim=3)
-    labels = read_idx(labels_path, expected_ndim=1)
-    return (*_check_pair(images, labels, images_path, labels_path), str(folder))
+    images = read_idx(images_path, expected_ndim=3, dataset=name)
+    labels = read_idx(labels_path, expected_ndim=1, dataset=name)
+    return _check_pair(images, labels, images_path, labels_path)
 
 
-def _read_npz_split(path, split):
+def _read_npz_split(path, split, name):
     try:
         with np.load(path) as arrays:
             x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
@@ -137,35 +188,37 @@ def _read_npz_split(path, split):
         raise DataError(f"{path}: no {err} array; a Keras dataset .npz has x_train, y_train, x_test, y_test") from err
     except (OSError, ValueError, zlib.error, EOFError) as err:
         raise DataError(f"{path}: cannot be read as .npz ({err}); the file is corrupt, download it again") from err
-    return (*_check_pair(np.asarray(x, np.uint8), np.asarray(y, np.uint8).reshape(-1), path, path), str(path))
+    images, labels = np.asarray(x, np.uint8), np.asarray(y, np.uint8).reshape(-1)
+    _check_identity(name, path, images)
+    return _check_pair(images, labels, path, path)
 
 
 def _load_from_folder(root, name, split):
-    """Look for ``name`` in ``root`` and its dataset sub-folders; return a Dataset or None."""
+    """Look for ``name`` in ``root`` and its dataset sub-folders; return (images, labels, sub-folder) or None."""
     spec = DATASETS[name]
-    for folder in [root / sub for sub in spec["folders"]] + [root]:
+    for sub in list(spec["folders"]) + [""]:
+        folder = root / sub if sub else root
         if not folder.is_dir():
             continue
-        found = _read_idx_split(folder, split)
+        found = _read_idx_split(folder, split, name)
         if found is None:
-            npz = next((folder / f for f in spec["npz"] if (folder / f).is_file()), None)
-            found = _read_npz_split(npz, split) if npz else None
+            npz = next((f for f in spec["npz"] if (folder / f).is_file()), None)
+            found = _read_npz_split(folder / npz, split, name) if npz else None
         if found is not None:
-            images, labels, source = found
-            return Dataset(images, labels, name, split, source)
+            return (*found, sub)
     return None
 
 
 def _candidate_roots(name, data_dir):
-    """The folders to search, in order, as (path, why) pairs."""
+    """The folders to search, in order, as (path, how to name it in messages, why) triples."""
     if data_dir is not None:
-        return [(Path(data_dir).expanduser(), "data_dir argument")]
+        return [(Path(data_dir).expanduser(), str(data_dir), "data_dir argument")]
     roots = []
     if os.environ.get(DATA_DIR_ENV):
-        roots.append((Path(os.environ[DATA_DIR_ENV]).expanduser(), f"${DATA_DIR_ENV}"))
-    roots.append((REPO_DATA_DIR, "the repository's data/ folder"))
+        roots.append((Path(os.environ[DATA_DIR_ENV]).expanduser(), f"${DATA_DIR_ENV}", f"${DATA_DIR_ENV}"))
+    roots.append((REPO_DATA_DIR, "data", "the repository's data/ folder"))
     if name == "fashion_mnist":
-        roots.append((DEBIAN_FASHION_DIR, "Debian's dataset-fashion-mnist"))
+        roots.append((DEBIAN_FASHION_DIR, "Debian's dataset-fashion-mnist package", "Debian's dataset-fashion-mnist"))
     return roots
 
 
@@ -192,17 +245,23 @@ def load(name="mnist", split="train", data_dir=None, download=True, verbose=True
                                 "(IDX or .npz files), or leave data_dir unset to search the usual places")
 
     tried = []
-    for root, why in _candidate_roots(name, data_dir):
+    for root, label, why in _candidate_roots(name, data_dir):
         if not root.is_dir():
             tried.append(f"{root} ({why}: no such folder)")
             continue
-        for wanted in (split, "test") if split == "train" else (split,):
-            found = _load_from_folder(root, name, wanted)
-            if found is not None:
-                if wanted != split and verbose:
-                    print(f"ganlib.data: only the {wanted} split of {name} is at {found.source}; "
-                          f"using its {len(found.images):,} images for training.", file=sys.stderr)
-                return found
+        try:
+            for wanted in (split, "test") if split == "train" else (split,):
+                found = _load_from_folder(root, name, wanted)
+                if found is not None:
+                    images, labels, sub = found
+                    source = f"{label}/{sub}" if sub and not label.startswith("Debian") else label
+                    if wanted != split and verbose:
+                        print(f"ganlib.data: only the {wanted} split of {name} is at {source}; "
+                              f"using its {len(images):,} images for training.", file=sys.stderr)
+                    return Dataset(images, labels, name, wanted, source)
+        except OtherDatasetError as err:  # never load one dataset as another: look further
+            tried.append(f"{root} ({why}: {err})")
+            continue
         tried.append(f"{root} ({why}: no {name} IDX or .npz files)")
 
     if data_dir is None and download:
@@ -231,29 +290,62 @@ def to_float(images):
     return images.astype(np.float32) / 127.5 - 1.0
 
 
-def make_pipeline(images, batch_size, seed, labels=None, batches_per_step=None):
-    """A ``tf.data`` pipeline of float images in [-1, 1] (and labels if given).
+def epoch_order(n, seed, epoch):
+    """The order in which epoch ``epoch`` (1, 2, …) visits n training images: a permutation that depends only
+    on (seed, epoch), never on how many times the process was restarted."""
+    return np.random.default_rng([int(seed), int(epoch)]).permutation(n)
 
-    cache → shuffle (seeded, reshuffled each epoch) → batch (drop_remainder, so every step has the same
-    static shape and the train step is traced once) → prefetch. With ``batches_per_step`` = k each
-    element stacks k different batches, shape (k, batch_size, 28, 28, 1): a WGAN critic takes k updates
-    per generator update, each on its own real batch.
+
+def step_indices(n, batch_size, seed, epoch, batches_per_step=1):
+    """Image indices for every train step of an epoch, shaped (steps, batch_size, batches_per_step).
+
+    The epoch's order (``epoch_order``) is cut into steps of ``batches_per_step`` batches — a WGAN critic takes
+    several real batches per generator update — stored batch-major so that sample b of batch i of step s is
+    ``[s, b, i]``: a ``tf.distribute`` strategy then splits the samples of a step among replicas, never its
+    batches. The images that do not fill a last step wait for the next epoch's order.
+    """
+    per_step = batch_size * batches_per_step
+    if n < per_step:
+        raise ValueError(f"{n} images cannot fill {batches_per_step} batch(es) of {batch_size}; "
+                         "lower the batch size")
+    steps = n // per_step
+    order = epoch_order(n, seed, epoch)[: steps * per_step]
+    return order.reshape(steps, batches_per_step, batch_size).transpose(0, 2, 1)
+
+
+def images_tensor(images):
+    """uint8 images (N, H, W) or (N, H, W, C) as a uint8 tf constant with a channel axis, to gather batches from."""
+    import tensorflow as tf
+
+    images = np.asarray(images, np.uint8)
+    return tf.constant(images[..., None] if images.ndim == 3 else images)
+
+
+def epoch_batches(images, indices, labels=None, stacked=False, rows=None, replica_batch=None):
+    """A ``tf.data`` pipeline of one epoch's steps from ``step_indices``: float images in [-1, 1] (and labels
+    if given), each element shaped (batch, H, W, C), or (batch, batches_per_step, H, W, C) when ``stacked``.
+
+    ``images``: uint8 (``images_tensor``). ``rows``: the slice of each step's samples this input pipeline
+    feeds (a worker's share under multi-worker training), cut into per-replica batches of ``replica_batch``
+    (consecutive replicas take consecutive rows, the order ``steps.StepNoise`` assumes). Skip steps by
+    slicing ``indices``.
     """
     import tensorflow as tf
 
-    if len(images) < batch_size * (batches_per_step or 1):
-        raise ValueError(f"{len(images)} images cannot fill {batches_per_step or 1} batch(es) of {batch_size}; "
-                         "lower the batch size")
-    if labels is not None and len(labels) != len(images):
-        raise ValueError(f"{len(labels)} labels for {len(images)} images; pass one label per image")
-    x = to_float(images)
-    elements = x if labels is None else (x, np.asarray(labels, np.int32))
-    dataset = (
-        tf.data.Dataset.from_tensor_slices(elements)
-        .cache()
-        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size, drop_remainder=True)
-    )
-    if batches_per_step is not None:
-        dataset = dataset.batch(batches_per_step, drop_remainder=True)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    indices = np.asarray(indices)
+    if rows is not None:
+        indices = indices[:, rows]
+    per_batch = replica_batch or indices.shape[1]
+    flat = indices.reshape(-1, indices.shape[2]).astype(np.int32)  # one row per sample, in step order
+    label_table = None if labels is None else tf.constant(np.asarray(labels, np.int32))
+
+    def gather(batch_rows):
+        x = tf.cast(tf.gather(images, batch_rows), tf.float32) / 127.5 - 1.0
+        x = x if stacked else x[:, 0]
+        if label_table is None:
+            return x
+        y = tf.gather(label_table, batch_rows)
+        return x, (y if stacked else y[:, 0])
+
+    dataset = tf.data.Dataset.from_tensor_slices(flat).batch(per_batch, drop_remainder=True)
+    return dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)

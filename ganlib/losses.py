@@ -1,8 +1,13 @@
-"""GAN losses on discriminator logits l = D(x) (so D's probability is σ(l)).
+"""GAN losses: minimax, non-saturating, least-squares and Wasserstein, with the gradient penalty and weight clipping.
+
+The minimax losses work on discriminator logits l = D(x) (so D's probability is σ(l)):
 
 log σ(l) = −softplus(−l) and log(1 − σ(l)) = −softplus(l) are evaluated with softplus, which never takes
 the log of 0 even for logits of ±100, where the naive log(sigmoid(l)) gives −inf.
 """
+
+from dataclasses import dataclass
+from typing import Callable
 
 import tensorflow as tf
 
@@ -52,21 +57,23 @@ def interpolation_weights(n, rng=None, rank=4):
     return rng.uniform(shape) if rng is not None else tf.random.uniform(shape)
 
 
-def gradient_penalty(critic, real, fake, epsilon=None, rng=None):
+def gradient_penalty(critic, real, fake, epsilon=None, rng=None, scale=1.0):
     """Unweighted WGAN-GP penalty E[(‖∇x̂ f(x̂)‖₂ − 1)²] at x̂ = ε·real + (1 − ε)·fake (Gulrajani et al. 2017).
 
     ε is one Uniform[0, 1] draw per sample (pass ``epsilon`` shaped (n, 1, 1, 1) for images, or a
-    ``tf.random.Generator`` as ``rng``); inputs may be images or vectors. The caller multiplies by λ (10 in the paper). The norm is
-    √(Σ g² + 1e-12): d√u/du is infinite at u = 0, and without the tiny constant a zero gradient (a dead
-    critic, or fake == real where f is flat) would make the update NaN.
+    ``tf.random.Generator`` as ``rng``); inputs may be images or vectors. The caller multiplies by λ (10 in the
+    paper). The norm is √(Σ g² + 1e-12): d√u/du is infinite at u = 0, and without the tiny constant a zero
+    gradient (a dead critic, or fake == real where f is flat) would make the update NaN. ``scale`` multiplies
+    f before differentiating and divides the gradient after, in float32: under mixed float16 the critic's
+    backward pass then runs on values large enough not to underflow.
     """
     if epsilon is None:
         epsilon = interpolation_weights(tf.shape(real)[0], rng, rank=real.shape.rank)
     x_hat = epsilon * real + (1.0 - epsilon) * fake
     with tf.GradientTape() as tape:
         tape.watch(x_hat)
-        scores = critic(x_hat, training=True)
-    grads = tape.gradient(scores, x_hat)
+        scores = tf.cast(critic(x_hat, training=True), tf.float32)
+    grads = tape.gradient(scores, x_hat, output_gradients=tf.fill(tf.shape(scores), float(scale))) / scale
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=tf.range(1, tf.rank(grads))) + 1e-12)
     return tf.reduce_mean(tf.square(norms - 1.0))
 
@@ -87,3 +94,28 @@ def lsgan_discriminator_loss(real_scores, fake_scores, a=0.0, b=1.0):
 def lsgan_generator_loss(fake_scores, c=1.0):
     """Least-squares GAN generator loss, to minimise: ½E[(D(G(z)) − c)²], c the value G wants D to give fakes."""
     return 0.5 * tf.reduce_mean(tf.square(fake_scores - c))
+
+
+@dataclass(frozen=True)
+class AdversarialLoss:
+    """The two players' losses of one GAN objective, and what D's output means (``score``: its probability
+    σ(l) for the minimax losses, the raw output for least squares), for the progress values D(x) and D(G(z))."""
+
+    discriminator: Callable
+    generator: Callable
+    score: Callable
+
+
+# The objectives trained with one update of each player per step ("loss" setting of a model) ...
+ADVERSARIAL_LOSSES = {
+    "non_saturating": AdversarialLoss(discriminator_loss, generator_loss_non_saturating, tf.sigmoid),
+    "saturating": AdversarialLoss(discriminator_loss, generator_loss_saturating, tf.sigmoid),
+    "least_squares": AdversarialLoss(lsgan_discriminator_loss, lsgan_generator_loss, tf.identity),
+}
+# ... and the Wasserstein objectives, trained with n_critic critic updates per generator update, each keeping
+# the critic (nearly) 1-Lipschitz its own way.
+WASSERSTEIN_LOSSES = {
+    "wgan_gp": "gradient penalty",  # Gulrajani et al. 2017
+    "wgan_clip": "weight clipping",  # Arjovsky et al. 2017
+}
+LOSS_NAMES = (*ADVERSARIAL_LOSSES, *WASSERSTEIN_LOSSES)

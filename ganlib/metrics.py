@@ -278,35 +278,3 @@ def evaluate_gan(gan, real_images, classifier, n=DEFAULT_N, seed=0, features=Non
     real = real_reference(real_images, n, seed)
     n = min(n, len(real) // 2)
     return evaluate_images(gan.sample(n, seed=seed), real, classifier, seed=seed, features=features)
-
-
-def time_to_quality(gan, pipeline, marks_minutes, evaluate, progress=True):
-    """Train ``gan`` on ``pipeline`` and measure it at wall-clock marks (minutes of training; the time spent
-    evaluating is not counted). ``evaluate(gan)`` returns a dict of metrics. Returns one row per mark:
-    minutes, steps, images_seen, images_per_second (over the whole run so far) and the metrics."""
-    import time
-
-    from tqdm.auto import tqdm
-
-    rows, trained_seconds, images_seen = [], 0.0, 0
-    images_per_step = gan.config["batch_size"] * gan.batches_per_step
-    bar = tqdm(total=round(60 * max(marks_minutes)), unit="s", desc=gan.config["model"], disable=not progress)
-    batches = iter(())
-    for mark in sorted(marks_minutes):
-        start = time.perf_counter()
-        while trained_seconds + time.perf_counter() - start < 60 * mark:
-            batch = next(batches, None)
-            if batch is None:  # the next epoch
-                batches = iter(pipeline)
-                continue
-            gan.train_step(batch)
-            gan.step.assign_add(1)
-            images_seen += images_per_step
-            if int(gan.step) % 25 == 0:
-                bar.n = round(trained_seconds + time.perf_counter() - start)
-                bar.refresh()
-        trained_seconds += time.perf_counter() - start
-        rows.append({"minutes": mark, "steps": int(gan.step), "images_seen": images_seen,
-                     "images_per_second": images_seen / trained_seconds, **evaluate(gan)})
-    bar.close()
-    return rows

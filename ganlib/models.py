@@ -1,12 +1,22 @@
 """Keras model builders. Generators map z ~ N(0, I) to 28×28×1 images in [-1, 1] (tanh);
 discriminators map images to one logit per image (no sigmoid: the losses work on logits).
 The conditional pair (chapter 06) also takes an integer class label per image.
+
+Two details let the same models train under mixed precision and on several devices: the last layer of every
+network computes in float32 (``dtype="float32"``: images and logits stay float32 when the other layers compute
+in 16 bits), and BatchNorm uses the statistics of the global batch across replicas (``batch_norm``).
 """
 
 import keras
 from keras import layers
 
 IMAGE_SHAPE = (28, 28, 1)
+
+
+def batch_norm():
+    """BatchNormalization whose batch statistics, under ``tf.distribute``, are those of the global batch
+    (``synchronized=True``, an all-reduce of the sums): a model trains the same on one device or several."""
+    return layers.BatchNormalization(synchronized=True)
 
 
 def _check_output(model, expected_shape):
@@ -21,7 +31,7 @@ def mlp_generator(latent_dim=100, hidden=(256, 512, 1024)):
     h = z
     for units in hidden:
         h = layers.LeakyReLU(0.2)(layers.Dense(units)(h))
-    x = layers.Dense(IMAGE_SHAPE[0] * IMAGE_SHAPE[1], activation="tanh")(h)
+    x = layers.Activation("tanh", dtype="float32")(layers.Dense(IMAGE_SHAPE[0] * IMAGE_SHAPE[1])(h))
     x = layers.Reshape(IMAGE_SHAPE)(x)
     return _check_output(keras.Model(z, x, name="mlp_generator"), IMAGE_SHAPE)
 
@@ -33,7 +43,7 @@ def mlp_discriminator(hidden=(1024, 512, 256), dropout=0.3):
     h = layers.Flatten()(x)
     for units in hidden:
         h = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(layers.Dense(units)(h)))
-    logit = layers.Dense(1, name="logit")(h)
+    logit = layers.Dense(1, name="logit", dtype="float32")(h)
     return _check_output(keras.Model(x, logit, name="mlp_discriminator"), (1,))
 
 
@@ -44,11 +54,12 @@ def dcgan_generator(latent_dim=64, width=32):
     """
     z = keras.Input((latent_dim,), name="z")
     h = layers.Dense(7 * 7 * 2 * width, use_bias=False)(z)
-    h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = layers.ReLU()(batch_norm()(h))
     h = layers.Reshape((7, 7, 2 * width))(h)
     h = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(h)
-    h = layers.ReLU()(layers.BatchNormalization()(h))
-    x = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(h)
+    h = layers.ReLU()(batch_norm()(h))
+    x = layers.Conv2DTranspose(1, 4, strides=2, padding="same")(h)
+    x = layers.Activation("tanh", dtype="float32", name="image")(x)
     return _check_output(keras.Model(z, x, name="dcgan_generator"), IMAGE_SHAPE)
 
 
@@ -69,12 +80,13 @@ def tutorial_generator(latent_dim=100):
     written there: Dense(7·7·256) → BN → LeakyReLU → ConvT(128, 5) → BN → LeakyReLU → ConvT(64, 5, stride 2)
     → BN → LeakyReLU → ConvT(1, 5, stride 2, tanh). The peer baseline of ``bench/time_to_quality.py``."""
     z = keras.Input((latent_dim,), name="z")
-    h = layers.LeakyReLU()(layers.BatchNormalization()(layers.Dense(7 * 7 * 256, use_bias=False)(z)))
+    h = layers.LeakyReLU()(batch_norm()(layers.Dense(7 * 7 * 256, use_bias=False)(z)))
     h = layers.Reshape((7, 7, 256))(h)
     for filters, stride in ((128, 1), (64, 2)):
         h = layers.Conv2DTranspose(filters, 5, strides=stride, padding="same", use_bias=False)(h)
-        h = layers.LeakyReLU()(layers.BatchNormalization()(h))
-    x = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False, activation="tanh")(h)
+        h = layers.LeakyReLU()(batch_norm()(h))
+    x = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False)(h)
+    x = layers.Activation("tanh", dtype="float32", name="image")(x)
     return _check_output(keras.Model(z, x, name="tutorial_generator"), IMAGE_SHAPE)
 
 
@@ -85,7 +97,7 @@ def tutorial_discriminator():
     h = x
     for filters in (64, 128):
         h = layers.Dropout(0.3)(layers.LeakyReLU()(layers.Conv2D(filters, 5, strides=2, padding="same")(h)))
-    logit = layers.Dense(1, name="logit")(layers.Flatten()(h))
+    logit = layers.Dense(1, name="logit", dtype="float32")(layers.Flatten()(h))
     return _check_output(keras.Model(x, logit, name="tutorial_discriminator"), (1,))
 
 
@@ -109,7 +121,7 @@ def dcgan_discriminator(width=32, minibatch_std=False):
     batches pass separately, and batch statistics would let D tell them apart by their batch alone.
     ``minibatch_std=True`` (chapter 04) adds a ``MinibatchStdDev`` channel, which lets D see a batch's variety."""
     x = keras.Input(IMAGE_SHAPE, name="image")
-    logit = layers.Dense(1, name="logit")(strided_conv_features(x, width, minibatch_std=minibatch_std))
+    logit = layers.Dense(1, name="logit", dtype="float32")(strided_conv_features(x, width, minibatch_std=minibatch_std))
     return _check_output(keras.Model(x, logit, name="dcgan_discriminator"), (1,))
 
 
@@ -123,7 +135,7 @@ def wgan_critic(width=32, layer_norm=False, minibatch_std=False):
     the second convolution.
     """
     x = keras.Input(IMAGE_SHAPE, name="image")
-    score = layers.Dense(1, name="score")(strided_conv_features(x, width, layer_norm, minibatch_std))
+    score = layers.Dense(1, name="score", dtype="float32")(strided_conv_features(x, width, layer_norm, minibatch_std))
     return _check_output(keras.Model(x, score, name="wgan_critic"), (1,))
 
 
@@ -155,8 +167,8 @@ def cgan_discriminator(num_classes=10, width=32):
     x = keras.Input(IMAGE_SHAPE, name="image")
     label = keras.Input((), dtype="int32", name="label")
     features = strided_conv_features(x, width)
-    unconditional = layers.Dense(1, name="logit")(features)
+    unconditional = layers.Dense(1, name="logit", dtype="float32")(features)
     class_vector = layers.Embedding(num_classes, 7 * 7 * 2 * width, name="projection")(label)
-    projection = layers.Dot(axes=1)([class_vector, features])
-    logit = layers.Add(name="conditional_logit")([unconditional, projection])
+    projection = layers.Dot(axes=1, dtype="float32")([class_vector, features])
+    logit = layers.Add(name="conditional_logit", dtype="float32")([unconditional, projection])
     return _check_output(keras.Model([x, label], logit, name="cgan_discriminator"), (1,))

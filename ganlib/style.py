@@ -178,7 +178,7 @@ class StyleGenerator(keras.Model):
         # as in StyleGAN's first block, the constant is styled before the first convolution, so that the
         # convolution already builds a different 7×7 layout for every style
         self.const_adain = AdaIN(name="const_adain")
-        self.to_image = layers.Conv2D(1, 1, activation="tanh", name="to_image")
+        self.to_image = layers.Conv2D(1, 1, activation="tanh", name="to_image", dtype="float32")
         # a tf.random.Generator (not a keras SeedGenerator) so checkpoints hold its state and a resumed run
         # draws the same mixing and noise as an uninterrupted one
         self.rng = tf.random.Generator.from_seed(seed + 1000)

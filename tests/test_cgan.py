@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ganlib import data, models, train
+from ganlib import models, train
 
 
 def test_conditional_networks_take_labels_and_check_shapes():
@@ -32,34 +32,25 @@ def test_synthesise_from_a_class_embedding_equals_the_label_path():
                                atol=1e-6)
 
 
-def test_the_pipeline_yields_labels_with_their_images():
-    images = np.arange(40, dtype=np.uint8)[:, None, None].repeat(28, 1).repeat(28, 2)
-    labels = np.arange(40) % 10
-    for x, y in data.make_pipeline(images, 8, seed=0, labels=labels):
-        pixel = np.round((x.numpy()[:, 0, 0, 0] + 1) * 127.5).astype(int)
-        np.testing.assert_array_equal(pixel % 10, y.numpy())
-
-
 def test_a_conditional_step_trains_on_images_and_labels(tmp_path):
     rng = np.random.default_rng(0)
     images = ((rng.uniform(size=(64, 28, 28)) > 0.5) * 255).astype(np.uint8)
     labels = rng.integers(0, 10, 64)
     gan = train.build_gan("cgan", seed=0, width=4, batch_size=16)
-    pipeline = train.make_pipeline(gan, images, seed=0, labels=labels)
-    assert [s.shape for s in pipeline.element_spec] == [(16, 28, 28, 1), (16,)]
     before = [w.numpy().copy() for w in gan.discriminator.get_layer("projection").weights]
-    result = train.fit(gan, pipeline, epochs=1, run_dir=tmp_path, progress=False, verbose=False)
-    assert int(gan.step) == 4 and np.all(np.isfinite(result.history.steps["d_loss"]))
+    result = train.fit(gan, images, 1, tmp_path, labels=labels, progress=False, verbose=False)
+    assert int(gan.step.numpy()) == 4 and np.all(np.isfinite(result.history.steps["d_loss"]))
     after = gan.discriminator.get_layer("projection").weights
     assert not np.allclose(before[0], after[0].numpy())  # the label path gets gradients
     grid = train.load_gan(tmp_path).grid_images()
     assert grid.shape == (80, 28, 28, 1)  # 10 classes × 8 latents
 
 
-def test_a_conditional_gan_needs_labels():
+def test_a_conditional_gan_needs_labels(tmp_path):
     gan = train.build_gan("cgan", seed=0, width=4, batch_size=16)
-    with pytest.raises(ValueError, match="labels"):
-        train.make_pipeline(gan, np.zeros((32, 28, 28), np.uint8), seed=0)
+    with pytest.raises(ValueError, match="conditional: pass the images' labels"):
+        train.fit(gan, np.zeros((32, 28, 28), np.uint8), 1, tmp_path / "run", progress=False, verbose=False)
+    assert not (tmp_path / "run").exists()
 
 
 def test_sample_labels_default_to_every_class_in_turn_and_are_checked():

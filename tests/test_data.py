@@ -1,29 +1,13 @@
-import gzip
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ganlib import data
+from helpers import write_idx, write_split
 
-
-def write_idx(path, array, magic=None, compress=True, truncate=0):
-    array = np.asarray(array, np.uint8)
-    magic = magic if magic is not None else 0x800 + array.ndim
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    raw = (header + array.tobytes())[: len(header) + array.size - truncate]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    (gzip.open if compress else open)(path, "wb").write(raw)
-    return path
-
-
-def write_split(folder, split, n=6, compress=True, seed=0):
-    rng = np.random.default_rng(seed)
-    images, labels = rng.integers(0, 256, (n, 28, 28)), rng.integers(0, 10, n)
-    image_stem, label_stem = data.IDX_FILES[split]
-    ext = ".gz" if compress else ""
-    write_idx(folder / f"{image_stem}{ext}", images, compress=compress)
-    write_idx(folder / f"{label_stem}{ext}", labels, compress=compress)
-    return images.astype(np.uint8), labels.astype(np.uint8)
+OFFLINE_MNIST = os.environ.get(data.DATA_DIR_ENV)  # read before the fixture below hides it
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +45,7 @@ def test_reads_keras_npz(tmp_path):
 
 def test_search_order_env_var_then_repo_data_then_debian(tmp_path, monkeypatch):
     write_split(tmp_path / "debian", "train", seed=1)
-    assert data.load("fashion_mnist", download=False).source == str(tmp_path / "debian")
+    assert data.load("fashion_mnist", download=False).source == "Debian's dataset-fashion-mnist package"
     repo_images, _ = write_split(tmp_path / "repo-data" / "fashion-mnist", "train", seed=2)
     np.testing.assert_array_equal(data.load("fashion_mnist", download=False).images, repo_images)
     env_images, _ = write_split(tmp_path / "env" / "fashion-mnist", "train", seed=3)
@@ -129,19 +113,78 @@ def test_failed_download_is_reported_among_the_places_tried(monkeypatch):
         data.load("mnist")
 
 
-def test_pipeline_scales_to_minus_one_one_and_drops_the_remainder():
+def test_epoch_batches_scale_to_minus_one_one_and_drop_the_remainder():
     images = np.array([np.full((28, 28), v, np.uint8) for v in (0, 255, 51, 102, 153)])
-    batches = [b.numpy() for b in data.make_pipeline(images, batch_size=2, seed=0)]
+    indices = data.step_indices(len(images), 2, seed=0, epoch=1)
+    batches = [b.numpy() for b in data.epoch_batches(data.images_tensor(images), indices)]
     assert len(batches) == 2 and all(b.shape == (2, 28, 28, 1) for b in batches)
     values = {round(float(b[i, 0, 0, 0]), 5) for b in batches for i in range(2)}
     assert len(values) == 4 and values <= {-1.0, 1.0, -0.6, -0.2, 0.2}  # v / 127.5 − 1
 
 
-def test_pipeline_shuffle_is_seeded():
-    images = np.arange(32, dtype=np.uint8)[:, None, None].repeat(28, 1).repeat(28, 2)
+def test_the_order_is_a_function_of_seed_and_epoch_only():
+    first = data.epoch_order(100, seed=3, epoch=1)
+    np.testing.assert_array_equal(first, data.epoch_order(100, seed=3, epoch=1))  # a new process gets the same
+    assert sorted(first) == list(range(100))
+    assert not np.array_equal(first, data.epoch_order(100, seed=3, epoch=2))  # each epoch reshuffles
+    assert not np.array_equal(first, data.epoch_order(100, seed=4, epoch=1))
 
-    def order(seed):
-        return [float(x) for b in data.make_pipeline(images, 8, seed=seed) for x in b[:, 0, 0, 0]]
 
-    assert order(3) == order(3)
-    assert order(3) != order(4)
+def test_step_indices_cut_the_order_into_steps_of_distinct_images():
+    indices = data.step_indices(100, batch_size=4, seed=0, epoch=2, batches_per_step=3)
+    assert indices.shape == (8, 4, 3)  # 96 of 100 images: the last 4 wait for the next epoch
+    order = data.epoch_order(100, 0, 2)
+    np.testing.assert_array_equal(indices[0, :, 1], order[4:8])  # batch 1 of step 0: the order's images 4–7
+    assert len(np.unique(indices)) == 96
+
+
+def test_epoch_batches_resume_mid_epoch_with_the_same_batches():
+    images = np.arange(64, dtype=np.uint8)[:, None, None].repeat(28, 1).repeat(28, 2)
+    labels = np.arange(64) % 10
+    indices = data.step_indices(64, 8, seed=1, epoch=1)
+
+    def ids(ds):
+        return [(np.rint((x.numpy()[:, 0, 0, 0] + 1) * 127.5).astype(int).tolist(), y.numpy().tolist()) for x, y in ds]
+
+    whole = ids(data.epoch_batches(data.images_tensor(images), indices, labels))
+    resumed = ids(data.epoch_batches(data.images_tensor(images), indices[3:], labels))
+    assert resumed == whole[3:]
+    assert all(np.array_equal(np.array(x) % 10, y) for x, y in whole)  # each label stays with its image
+
+
+def test_stacked_batches_keep_the_critic_batches_apart():
+    images = np.arange(60, dtype=np.uint8)[:, None, None].repeat(28, 1).repeat(28, 2)  # image k is all k
+    indices = data.step_indices(60, 4, seed=0, epoch=1, batches_per_step=5)
+    elements = [e.numpy() for e in data.epoch_batches(data.images_tensor(images), indices, stacked=True)]
+    assert len(elements) == 3 and elements[0].shape == (4, 5, 28, 28, 1)
+    ids = np.concatenate([np.rint((e[:, :, 0, 0, 0] + 1) * 127.5).ravel() for e in elements])
+    assert len(np.unique(ids)) == 60  # no image twice in an epoch, so no batch reused within a step
+
+
+def _fake_official(folder, dataset, monkeypatch):
+    """Write random files and register their arrays as the official files of ``dataset``."""
+    images, labels = write_split(folder, "train", n=8, seed=7)
+    known = dict(data.KNOWN_ARRAYS)
+    for array, what in ((images, "train images"), (labels, "train labels")):
+        known[__import__("hashlib").md5(array.tobytes()).hexdigest()] = (dataset, what)
+    monkeypatch.setattr(data, "KNOWN_ARRAYS", known)
+
+
+def test_fashion_files_where_mnist_is_looked_for_are_never_loaded_as_mnist(tmp_path, monkeypatch):
+    _fake_official(tmp_path, "fashion_mnist", monkeypatch)  # directly in the folder, under MNIST's file names
+    with pytest.raises(data.DataNotFoundError, match="holds fashion_mnist's train images .by its checksum., not mnist"):
+        data.load("mnist", data_dir=tmp_path)
+    assert data.load("fashion_mnist", data_dir=tmp_path, verbose=False).name == "fashion_mnist"
+
+
+def test_the_real_fashion_files_are_recognised_where_installed():
+    debian = Path("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
+    if not debian.is_file():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed here")
+    assert data.identify(data.read_idx(debian, 1)) == ("fashion_mnist", "test labels")
+
+
+def test_genuine_mnist_is_recognised_and_unknown_files_load():
+    mnist = data.load("mnist", "test", data_dir=OFFLINE_MNIST, verbose=False)
+    assert data.identify(mnist.labels) == ("mnist", "test labels")
+    assert data.identify(np.zeros(5, np.uint8)) is None

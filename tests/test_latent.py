@@ -20,10 +20,22 @@ def test_slerp_of_parallel_latents_falls_back_to_the_line():
     np.testing.assert_allclose(latent.slerp(a, 2 * a, 0.5), 1.5 * a)
 
 
-def test_interpolate_and_walk_shapes():
+def test_interpolate_starts_and_ends_at_its_endpoints():
     rng = np.random.default_rng(1)
-    path = latent.interpolate(rng.standard_normal(16), rng.standard_normal(16), steps=7)
+    a, b = rng.standard_normal(16), rng.standard_normal(16)
+    path = latent.interpolate(a, b, steps=7)
     assert path.shape == (7, 16) and path.dtype == np.float32
-    walk = latent.latent_walk(3, 16, seed=0, legs=2, frames_per_leg=5)
-    assert len(walk) == 10 and walk[0].shape == (3, 16)
-    np.testing.assert_allclose(walk[0], latent.latent_walk(3, 16, seed=0, legs=2, frames_per_leg=5)[0])
+    np.testing.assert_allclose(path[0], a, rtol=1e-6)
+    np.testing.assert_allclose(path[-1], b, rtol=1e-6)
+
+
+def test_a_latent_walk_loops_back_to_its_start_in_small_steps():
+    walk = np.stack(latent.latent_walk(3, 16, seed=0, legs=2, frames_per_leg=5))
+    assert walk.shape == (10, 3, 16)
+    np.testing.assert_array_equal(walk, np.stack(latent.latent_walk(3, 16, seed=0, legs=2, frames_per_leg=5)))
+    steps = np.linalg.norm(np.diff(np.concatenate([walk, walk[:1]]), axis=0), axis=-1)  # the last frame → the first
+    assert steps[-1].max() <= 1.2 * steps[5:9].max()  # the step back to the start is like the others of its leg
+    assert steps.max() < 2 * np.median(steps)  # no jump anywhere
+    anchor = np.random.default_rng(0).standard_normal((2, 3, 16))
+    np.testing.assert_allclose(walk[0], anchor[0], rtol=1e-6)  # leg 1 starts at the first anchor
+    np.testing.assert_allclose(walk[5], anchor[1], rtol=1e-6)  # leg 2 at the second, then back to the first

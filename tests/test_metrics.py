@@ -2,15 +2,12 @@
 and the committed classifiers."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import scipy.linalg
 import scipy.stats
 
-from ganlib import cli as ganlib_cli
 from ganlib import data, metrics
 
 
@@ -176,31 +173,23 @@ def test_inception_that_cannot_download_says_so_in_one_line(monkeypatch):
     assert len(str(err.value).splitlines()) == 1
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "ganlib", *map(str, args)], capture_output=True, text=True)
-
-
-def test_cli_evaluate_prints_and_writes_json(tmp_path):
+def test_cli_evaluate_prints_and_writes_json(cli, tmp_path):
     run_dir = tmp_path / "dcgan"
-    assert cli("train", "dcgan", "--epochs", "1", "--limit", "256", "--out", run_dir).returncode == 0
-    result = cli("evaluate", run_dir, "--n", "200")
-    assert result.returncode == 0, result.stderr
-    printed = json.loads(result.stdout.strip().splitlines()[-1])
+    assert cli("train", "dcgan", "--epochs", "1", "--limit", "256", "--out", run_dir)[0] == 0
+    status, out, err = cli("evaluate", run_dir, "--n", "200")
+    assert status == 0, err
+    printed = json.loads(out.strip().splitlines()[-1])
     written = sorted(run_dir.glob("evaluation-*.json"))
     assert len(written) == 1 and json.loads(written[0].read_text()) == printed
     assert printed["n"] == 200 and printed["model"] == "dcgan" and printed["fid"] > printed["fid_real_floor"]
 
-    for args, message in [((tmp_path / "nothing",), "not a directory"), ((run_dir, "--n", "0"), "at least 1")]:
-        bad = cli("evaluate", *args)
-        assert bad.returncode == 2 and message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
-
-def test_cli_evaluate_with_inception_offline_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
+def test_cli_evaluate_with_inception_offline_is_one_line_and_writes_nothing(cli, tmp_path, monkeypatch):
     run_dir = tmp_path / "gan"
-    assert cli("train", "gan", "--epochs", "1", "--limit", "256", "--out", run_dir).returncode == 0
+    assert cli("train", "gan", "--epochs", "1", "--limit", "256", "--out", run_dir)[0] == 0
     before = sorted(p.name for p in run_dir.iterdir())
     monkeypatch.setattr(metrics.keras.applications, "InceptionV3", failed_download)
-    assert ganlib_cli.main(["evaluate", str(run_dir), "--features", "inception", "--n", "50"]) == 2
-    stderr = capsys.readouterr().err
+    status, _, stderr = cli("evaluate", run_dir, "--features", "inception", "--n", "50")
+    assert status == 2
     assert "InceptionV3" in stderr and "offline" in stderr and len(stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in run_dir.iterdir()) == before

@@ -1,14 +1,12 @@
 """Chapter 04: AdaIN, the mapping network, the style-based generator, style mixing and truncation."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from ganlib import data, models, style, train
+from ganlib import models, style, train
 
 
 def feature_maps(n=4, size=7, channels=5, seed=0):
@@ -61,7 +59,7 @@ def test_mapping_network_pixel_normalises_z():
     assert mapping(z).shape == (5, 4)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def generator():
     g = style.StyleGenerator(latent_dim=16, w_dim=16, mapping_layers=2, width=8, seed=0)
     g.build((None, 16))
@@ -102,7 +100,8 @@ def test_mix_styles_takes_blocks_before_the_crossover_from_the_first_source():
 
 
 def test_coarse_and_fine_styles_both_change_the_image(generator):
-    # after a few random updates every block's style matters: swapping one block's style changes the image
+    # every block's style matters from the start (AdaIN's learned affine maps are random): swapping the style
+    # of any one block changes the image
     ws_a = style.broadcast_styles(generator.styles(latents(2, 5)), 3)
     ws_b = style.broadcast_styles(generator.styles(latents(2, 6)), 3)
     base = generator.synthesise(ws_a).numpy()
@@ -121,8 +120,6 @@ def test_noise_inputs_fixed_by_default_and_seedable(generator):
     assert np.abs(generator.synthesise(ws, noise=7).numpy() - generator.synthesise(ws, noise=8).numpy()).max() > 1e-3
     with pytest.raises(ValueError, match="noise must be"):
         generator.synthesise(ws, noise="sometimes")
-    for block in generator.blocks:
-        block.noise.scale.assign(np.zeros(block.channels, np.float32))
 
 
 def test_training_mode_tracks_the_average_style_and_mixes(generator):
@@ -156,11 +153,6 @@ def test_minibatch_stddev_channel():
     assert np.abs(same[..., 3]).max() < 1e-3
 
 
-@pytest.fixture
-def digits(tmp_path):
-    return data.load("mnist", "train", verbose=False).images[:256]
-
-
 @pytest.mark.parametrize("loss", ["non_saturating", "wgan_gp"])
 def test_style_gan_trains_checkpoints_and_resumes(tmp_path, digits, loss):
     def build():
@@ -169,7 +161,7 @@ def test_style_gan_trains_checkpoints_and_resumes(tmp_path, digits, loss):
 
     def run(epochs):
         gan = build()
-        train.fit(gan, train.make_pipeline(gan, digits, seed=3), epochs, tmp_path, progress=False, verbose=False)
+        train.fit(gan, digits[0][:256], epochs, tmp_path, progress=False, verbose=False)
         return gan
 
     first = run(1)
@@ -185,44 +177,26 @@ def test_style_gan_trains_checkpoints_and_resumes(tmp_path, digits, loss):
     np.testing.assert_allclose(restored.generate(z), first.generate(z), atol=1e-6)
     np.testing.assert_allclose(restored.generate(z, psi=0.5), first.generate(z, psi=0.5), atol=1e-6)
     resumed = run(2)
-    assert int(resumed.step) == 2 * int(first.step) and int(resumed.epoch) == 2
+    assert int(resumed.step.numpy()) == 2 * int(first.step.numpy()) and int(resumed.epoch.numpy()) == 2
 
 
 def test_psi_needs_a_style_generator():
     gan = train.build_gan("dcgan", width=8)
-    with pytest.raises(ValueError, match="style generator"):
+    with pytest.raises(ValueError, match="style-based generator"):
         gan.generate(latents(2, 0)[:, :1].repeat(64, 1), psi=0.5)
-    with pytest.raises(ValueError, match="unknown loss"):
+    with pytest.raises(ValueError, match="loss='hinge' is not one of non_saturating, wgan_gp"):
         train.build_gan("style", loss="hinge")
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "ganlib", *map(str, args)], capture_output=True, text=True)
-
-
-def test_cli_trains_style_and_samples_with_truncation(tmp_path):
+def test_cli_trains_style_and_samples_with_truncation(cli, tmp_path):
     run_dir = tmp_path / "style"
-    result = cli("train", "style", "--epochs", "1", "--limit", "128", "--out", run_dir)
-    assert result.returncode == 0, result.stderr
+    status, _, err = cli("train", "style", "--epochs", "1", "--limit", "128", "--out", run_dir, "--set", "width=8")
+    assert status == 0, err
     assert json.loads((run_dir / "config.json").read_text())["model"] == "style"
     out = tmp_path / "psi0.npy"
-    result = cli("sample", run_dir, "--n", "5", "--psi", "0", "--out", out)
-    assert result.returncode == 0, result.stderr
+    status, stdout, err = cli("sample", run_dir, "--n", "5", "--psi", "0", "--out", out)
+    assert status == 0, err
     images = np.load(out)
     np.testing.assert_allclose(images, np.broadcast_to(images[:1], images.shape), atol=1e-5)
-    assert "ψ = 0" in result.stdout
-    assert cli("sample", run_dir, "--n", "4", "--psi", "0.7", "--out", tmp_path / "walk.gif").returncode == 0
-
-    for bad, message in [("nan", "not a finite number"), ("half", "not a number")]:
-        result = cli("sample", run_dir, "--psi", bad, "--out", tmp_path / "bad.png")
-        assert result.returncode == 2 and message in result.stderr
-        assert len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "bad.png").exists()
-
-
-def test_cli_refuses_psi_for_other_models(tmp_path):
-    run_dir = tmp_path / "dcgan"
-    assert cli("train", "dcgan", "--epochs", "1", "--limit", "64", "--out", run_dir).returncode == 0
-    result = cli("sample", run_dir, "--psi", "0.5", "--out", tmp_path / "x.png")
-    assert result.returncode == 2 and "--psi" in result.stderr and "train style" in result.stderr
-    assert not (tmp_path / "x.png").exists()
+    assert "ψ = 0" in stdout
+    assert cli("sample", run_dir, "--n", "4", "--psi", "0.7", "--out", tmp_path / "walk.gif")[0] == 0

@@ -1,0 +1,189 @@
+"""The model registry: one declaration per model (its builders, loss, settings and epochs), read by everything else.
+
+``build_gan``, the command line (its choices and help), the benchmarks and the notebooks all read ``MODELS``;
+nothing else in the package compares model names. Adding a model is one new ``ModelSpec`` entry here (plus its
+builders in ``models``):
+
+    MODELS["wide_dcgan"] = ModelSpec(
+        "wide_dcgan", chapter="02", summary="the chapter 02 DCGAN, twice as wide",
+        build=lambda s: (models.dcgan_generator(s["latent_dim"], s["width"]),
+                         models.dcgan_discriminator(s["width"])),
+        defaults={**TRAINING, "latent_dim": 64, "width": 64, "loss": "non_saturating"},
+        epochs=30)
+
+Every key of ``defaults`` is a setting a user may override — ``build_gan(name, width=48)`` in Python,
+``train MODEL --set width=48`` on the command line; ``build`` shows how the settings reach the builders;
+``choices`` lists the values a setting may take where only some make sense. The "loss" setting decides the
+train step (``losses.ADVERSARIAL_LOSSES``: one update of each player; ``losses.WASSERSTEIN_LOSSES``: a
+critic loop).
+"""
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Callable, Mapping
+
+from ganlib import losses, models, style
+
+# The training settings every model has; entries override what differs.
+TRAINING = MappingProxyType(dict(batch_size=64, optimizer="adam", learning_rate=2e-4, beta_1=0.5, beta_2=0.999))
+OPTIMIZERS = ("adam", "rmsprop")
+MINIMAX_LOSSES = ("non_saturating", "saturating", "least_squares")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of the course: ``build(settings) → (generator, discriminator)`` and the settings it reads."""
+
+    name: str
+    chapter: str  # the chapter that teaches it ("" for the peer baseline)
+    summary: str  # one line, for --help and tables
+    build: Callable
+    defaults: Mapping
+    epochs: int  # what `train` runs when --epochs is not given
+    choices: Mapping = field(default_factory=dict)  # setting → the values it may take
+    truncation: bool = False  # the generator takes a truncation ψ (style-based generators)
+
+    @property
+    def conditional(self):
+        """True for a model conditioned on a class label (it has a ``num_classes`` setting)."""
+        return bool(self.defaults.get("num_classes"))
+
+    def allowed(self, setting):
+        """The values ``setting`` may take, or None when any value of its type will do."""
+        return {"optimizer": OPTIMIZERS, **self.choices}.get(setting)
+
+
+def _style_networks(s):
+    generator = style.StyleGenerator(s["latent_dim"], s["w_dim"], s["mapping_layers"], s["width"],
+                                     s["mixing_prob"], seed=s["seed"])
+    generator.build((None, s["latent_dim"]))
+    # A Wasserstein critic must judge each image on its own (the gradient penalty is per sample), so it gets no
+    # minibatch-std channel: that channel is what lets the minimax discriminator see a batch's variety.
+    discriminator = (models.wgan_critic(s["width"]) if s["loss"] in losses.WASSERSTEIN_LOSSES
+                     else models.dcgan_discriminator(s["width"], minibatch_std=True))
+    return generator, discriminator
+
+
+def _dcgan_networks(s):
+    return models.dcgan_generator(s["latent_dim"], s["width"]), models.dcgan_discriminator(s["width"])
+
+
+def _wgan_networks(s):
+    return models.dcgan_generator(s["latent_dim"], s["width"]), models.wgan_critic(s["width"], s["layer_norm"])
+
+
+_MODELS = [
+    ModelSpec(
+        "gan", chapter="01", summary="MLP generator and discriminator (chapter 01)",
+        build=lambda s: (models.mlp_generator(s["latent_dim"]), models.mlp_discriminator(dropout=s["dropout"])),
+        defaults={**TRAINING, "latent_dim": 100, "dropout": 0.3, "loss": "non_saturating"},
+        epochs=40, choices={"loss": MINIMAX_LOSSES}),
+    ModelSpec(
+        "dcgan", chapter="02", summary="DCGAN (chapter 02)",
+        build=_dcgan_networks,
+        defaults={**TRAINING, "latent_dim": 64, "width": 32, "loss": "non_saturating"},
+        epochs=30, choices={"loss": MINIMAX_LOSSES}),
+    # Chapter 03: the DCGAN networks with least-squares losses, and with a Wasserstein critic. The WGAN-GP paper
+    # uses n_critic 5 and Adam 1e-4 (β1 0); 2 critic updates at 5e-4 (β1 0.5) learn the most in a few CPU
+    # minutes (bench/README.md, wgan_sweep.py).
+    ModelSpec(
+        "lsgan", chapter="03", summary="least-squares GAN on the DCGAN networks (chapter 03)",
+        build=_dcgan_networks,
+        defaults={**TRAINING, "latent_dim": 64, "width": 32, "loss": "least_squares"},
+        epochs=30, choices={"loss": MINIMAX_LOSSES}),
+    ModelSpec(
+        "wgan_gp", chapter="03", summary="WGAN with gradient penalty (chapter 03)",
+        build=_wgan_networks,
+        defaults={**TRAINING, "learning_rate": 5e-4, "beta_2": 0.9, "latent_dim": 64, "width": 32,
+                  "layer_norm": False, "loss": "wgan_gp", "n_critic": 2, "gp_weight": 10.0},
+        epochs=30, choices={"loss": ("wgan_gp",)}),
+    # The original WGAN as its paper trains it: weights clipped to ±0.01, RMSprop 5e-5, 5 critic updates.
+    ModelSpec(
+        "wgan", chapter="03", summary="WGAN with weight clipping (chapter 03)",
+        build=_wgan_networks,
+        defaults={**TRAINING, "optimizer": "rmsprop", "learning_rate": 5e-5, "latent_dim": 64, "width": 32,
+                  "layer_norm": False, "loss": "wgan_clip", "n_critic": 5, "clip_value": 0.01},
+        epochs=30, choices={"loss": ("wgan_clip",)}),
+    # Chapter 04: the style-based generator against the chapter 02 discriminator with a minibatch-std channel
+    # (loss="wgan_gp": against the chapter 03 critic, without it). Style mixing is off by default: StyleGAN's 0.9 cost a
+    # third of the classifier score in 3 CPU minutes (bench/README.md).
+    ModelSpec(
+        "style", chapter="04", summary="style-based generator (chapter 04)",
+        build=_style_networks,
+        defaults={**TRAINING, "latent_dim": 64, "w_dim": 64, "mapping_layers": 3, "width": 32, "mixing_prob": 0.0,
+                  "loss": "non_saturating", "n_critic": 2, "gp_weight": 10.0},
+        epochs=30, choices={"loss": ("non_saturating", "wgan_gp")}, truncation=True),
+    ModelSpec(
+        "cgan", chapter="06", summary="conditional DCGAN: label embedding in G, projection D (chapter 06)",
+        build=lambda s: (models.cgan_generator(s["latent_dim"], s["num_classes"], s["width"]),
+                         models.cgan_discriminator(s["num_classes"], s["width"])),
+        defaults={**TRAINING, "latent_dim": 64, "width": 32, "num_classes": 10, "loss": "non_saturating"},
+        epochs=30, choices={"loss": MINIMAX_LOSSES}),
+    # The TensorFlow DCGAN tutorial as written there (Adam 1e-4 with Keras' default β1 0.9, batch 256, 100-d
+    # noise): the peer baseline that bench/time_to_quality.py and chapter 05 measure every model against.
+    ModelSpec(
+        "tf_tutorial", chapter="", summary="the TensorFlow DCGAN tutorial, the peer baseline (chapter 05)",
+        build=lambda s: (models.tutorial_generator(s["latent_dim"]), models.tutorial_discriminator()),
+        defaults={**TRAINING, "batch_size": 256, "learning_rate": 1e-4, "beta_1": 0.9, "latent_dim": 100,
+                  "loss": "non_saturating"},
+        epochs=50, choices={"loss": MINIMAX_LOSSES}),
+]
+MODELS = MappingProxyType({spec.name: spec for spec in _MODELS})
+
+
+# What each numeric setting may be, wherever it appears: (test, what it must be).
+LIMITS = {
+    "batch_size": (lambda v: v >= 1, "at least 1"),
+    "latent_dim": (lambda v: v >= 1, "at least 1"),
+    "w_dim": (lambda v: v >= 1, "at least 1"),
+    "width": (lambda v: v >= 2, "at least 2"),
+    "mapping_layers": (lambda v: v >= 1, "at least 1"),
+    "num_classes": (lambda v: v >= 2, "at least 2"),
+    "n_critic": (lambda v: 1 <= v <= 15, "between 1 and 15"),
+    "learning_rate": (lambda v: 0 < v < 1, "between 0 and 1 (exclusive)"),
+    "beta_1": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "beta_2": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "mixing_prob": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "gp_weight": (lambda v: v >= 0, "at least 0"),
+    "clip_value": (lambda v: v > 0, "greater than 0"),
+}
+
+
+def check_settings(spec, settings):
+    """``settings`` (overrides of ``spec.defaults``) checked and converted to the defaults' types, or a
+    ValueError saying which setting is wrong and what it may be."""
+    unknown = sorted(set(settings) - set(spec.defaults))
+    if unknown:
+        raise ValueError(f"{spec.name} has no setting {', '.join(unknown)}; its settings are "
+                         f"{', '.join(spec.defaults)}")
+    checked = {}
+    for key, value in settings.items():
+        default = spec.defaults[key]
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            value = float(value) if ok else value
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            raise ValueError(f"{spec.name} setting {key} must be a {type(default).__name__} "
+                             f"(like its default {default!r}), got {value!r}")
+        allowed = spec.allowed(key)
+        if allowed is not None and value not in allowed:
+            raise ValueError(f"{spec.name} setting {key}={value!r} is not one of {', '.join(map(str, allowed))}")
+        if key in LIMITS and not LIMITS[key][0](value):
+            raise ValueError(f"{spec.name} setting {key}={value!r}: it must be {LIMITS[key][1]}")
+        checked[key] = value
+    return checked
+
+
+def get(name):
+    """The ``ModelSpec`` called ``name``, or a ValueError listing the models there are."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    return MODELS[name]
