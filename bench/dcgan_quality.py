@@ -85,25 +85,6 @@ def judge(classifier, images):
     }
 
 
-SWEEP_COLUMNS = ("variant", "generator steps", "real images seen", "confident", "classes ≥ 2%", "classifier score")
-
-
-def sweep_main(description, variants, run_variant, columns=SWEEP_COLUMNS):
-    """Command line of the tuning sweeps: train each named variant for --minutes on the MNIST at hand and
-    print one Markdown row each; ``run_variant(name, images, classifier, minutes)`` trains and prints."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("variants", nargs="+", choices=sorted(variants))
-    parser.add_argument("--minutes", type=float, default=3)
-    args = parser.parse_args()
-    images = data.load("mnist", verbose=False).images
-    classifier, accuracy, about, _ = train_classifier()
-    print(f"classifier: {accuracy:.2%} held-out accuracy ({about}); {args.minutes:g} min per variant")
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
-    for name in args.variants:
-        run_variant(name, images, classifier, args.minutes)
-
-
 def train_run(model, minutes, out):
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "ganlib", "train", model, "--max-minutes", str(minutes),
@@ -158,9 +139,9 @@ def main():
             entry.update({"per_label_accuracy": per_label, "worst_label_accuracy": min(per_label)})
         entry.update({
             "config": gan.config,
-            "steps": int(gan.step),
-            "images_seen": int(gan.step) * gan.config["batch_size"] * gan.batches_per_step,
-            "epochs": int(gan.epoch),
+            "steps": int(gan.step.numpy()),
+            "images_seen": int(gan.step.numpy()) * gan.config["batch_size"] * gan.batches_per_step,
+            "epochs": int(gan.epoch.numpy()),
             "images_per_second": float(np.mean(history["epochs"]["images_per_second"] or [float("nan")])),
             "wall_seconds_with_startup": wall,
         })

@@ -28,7 +28,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ganlib import data, metrics, train  # noqa: E402
+from ganlib import data, loop, metrics, train  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BASELINE = "tf_tutorial"
@@ -53,9 +53,8 @@ def measure(models, marks, n, tag):
               "runs": {}}
     for model in models:
         gan = train.build_gan(model, seed=0)
-        pipeline = train.make_pipeline(gan, dataset.images, seed=0,
-                                       labels=dataset.labels if gan.num_classes else None)
-        report["runs"][model] = metrics.time_to_quality(gan, pipeline, marks, evaluate)
+        trainer = loop.Trainer(gan, dataset.images, dataset.labels if gan.num_classes else None)
+        report["runs"][model] = loop.time_to_quality(trainer, marks, evaluate)
         last = report["runs"][model][-1]
         print(f"{model}: FID {last['fid']:.2f} (floor {last['fid_real_floor']:.2f}), "
               f"{last['images_per_second']:,.0f} images/s", flush=True)

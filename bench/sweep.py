@@ -1,0 +1,103 @@
+"""Tuning sweeps: variants of a model's settings trained for the same wall-clock budget, several seeds each,
+judged like dcgan_quality.py (confident / classes / class KL) and with ganlib.metrics (precision, recall, FID).
+
+    GANLIB_DATA_DIR=../shared/data python bench/sweep.py dcgan --minutes 5 --seeds 0 1 2 \\
+        --variant base --variant bs32:batch_size=32 --variant w48:width=48,learning_rate=0.0003
+
+A variant is NAME[:key=value,...] over the model's registry settings (`ganlib.registry.MODELS[MODEL].defaults`).
+Each run goes through `loop.Trainer.run` with a deadline — the loop `fit` uses — in this process. Prints one
+Markdown row per run and a median row per variant; --json appends the rows to a file. A benchmark, not a test.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ganlib import quiet  # noqa: E402
+
+quiet.import_tensorflow()
+
+import numpy as np  # noqa: E402
+
+import dcgan_quality  # noqa: E402
+from ganlib import data, loop, metrics, registry, train  # noqa: E402
+
+COLUMNS = ("variant", "seed", "steps", "images seen", "confident", "classes ≥ 2%", "class KL", "precision", "recall",
+           "FID")
+
+
+def parse_variant(text, spec):
+    name, _, assignments = text.partition(":")
+    settings = {}
+    for item in filter(None, assignments.split(",")):
+        key, _, raw = item.partition("=")
+        try:
+            settings[key] = json.loads(raw)
+        except ValueError:
+            settings[key] = raw
+    registry.check_settings(spec, settings)
+    return name, settings
+
+
+def run(model, settings, seed, minutes, images, labels, judge):
+    gan = train.build_gan(model, seed=seed, **settings)
+    trainer = loop.Trainer(gan, images, labels if gan.num_classes else None)
+    trainer.run(deadline=time.monotonic() + 60 * minutes)
+    return {"steps": int(gan.step.numpy()), "images_seen": int(gan.step.numpy()) * trainer.images_per_step,
+            **judge(gan)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("model", choices=list(registry.MODELS))
+    parser.add_argument("--variant", action="append", default=[], help="NAME[:key=value,...] (repeatable)")
+    parser.add_argument("--minutes", type=float, default=5)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--json", type=Path, default=None, help="append the rows to this JSON-lines file")
+    args = parser.parse_args()
+    spec = registry.MODELS[args.model]
+    variants = [parse_variant(v, spec) for v in args.variant or ["base"]]
+    mnist = data.load("mnist", verbose=False)
+    classifier, accuracy, about, _ = dcgan_quality.train_classifier()
+    features = metrics.load_classifier("mnist")
+    real = metrics.real_reference(mnist.images, 2000)
+
+    def judge(gan):
+        samples = gan.sample(dcgan_quality.N_SAMPLES, seed=123)
+        result = dcgan_quality.judge(classifier, samples)
+        measured = metrics.evaluate_images(samples[: len(real) // 2], real, features)
+        return {**result, **{k: measured[k] for k in ("precision", "recall", "fid")}}
+
+    print(f"{args.model}, {args.minutes:g} min per run; judge: {accuracy:.2%} held-out accuracy ({about})")
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + "---|" * len(COLUMNS))
+    for name, settings in variants:
+        rows = []
+        for seed in args.seeds:
+            r = run(args.model, settings, seed, args.minutes, mnist.images, mnist.labels, judge)
+            rows.append(r)
+            print(f"| {name} | {seed} | {r['steps']:,} | {r['images_seen']:,} | {r['confident']:.1%} | "
+                  f"{r['classes']} | {r['class_kl']:.3f} | {r['precision']:.2f} | {r['recall']:.2f} | "
+                  f"{r['fid']:.1f} |", flush=True)
+            if args.json:
+                with args.json.open("a") as f:
+                    f.write(json.dumps({"model": args.model, "variant": name, "settings": settings, "seed": seed,
+                                        "minutes": args.minutes, **{k: v for k, v in r.items()
+                                                                    if k != "class_histogram"}}) + "\n")
+        if len(rows) > 1:
+            med = {k: float(np.median([r[k] for r in rows])) for k in ("confident", "class_kl", "precision", "recall",
+                                                                        "fid")}
+            print(f"| **{name} median** | | | | {med['confident']:.1%} | {min(r['classes'] for r in rows)} (min) | "
+                  f"{med['class_kl']:.3f} | {med['precision']:.2f} | {med['recall']:.2f} | {med['fid']:.1f} |",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
