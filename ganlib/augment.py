@@ -87,24 +87,20 @@ def random_contrast(images, seed):
     return mean + _per_image_uniform(images, seed, 0.5, 1.5) * (images - mean)
 
 
-def _shift_matrices(shifts, length, dtype):
-    """(N, L, L) matrices S with S[n, i, j] = 1 where j = i + shifts[n] and 0 <= j < L: row i of S·x reads
-    row i + shift of x, and reads nothing (0) where that falls outside."""
-    sources = tf.range(length)[None, :] + shifts[:, None]
-    return tf.one_hot(sources, length, dtype=dtype)  # an index outside [0, L) gives a row of zeros
-
-
 def translate(images, shifts):
     """Shift each image by whole pixels, filling with 0: ``shifts`` (N, 2) int, (dy, dx) per image.
 
-    Output pixel (i, j) is input pixel (i + dy, j + dx), so the content moves up by dy and left by dx.
-    Written as out = S_y · x · S_xᵀ with 0/1 shift matrices, so it is differentiable in the images (the
-    gradient is the opposite shift) and needs no gather.
+    Output pixel (i, j) is input pixel (i + dy, j + dx), so the content moves up by dy and left by dx. The
+    images get a one-pixel border of zeros, and every index that falls outside the image is clipped onto
+    that border: two gathers (rows, then columns), differentiable in the images, O(N·H·W·C).
     """
     shifts = tf.cast(shifts, tf.int32)
-    rows = _shift_matrices(shifts[:, 0], tf.shape(images)[1], images.dtype)
-    columns = _shift_matrices(shifts[:, 1], tf.shape(images)[2], images.dtype)
-    return tf.einsum("nij,njwc,nkw->nikc", rows, images, columns)
+    height, width = tf.shape(images)[1], tf.shape(images)[2]
+    padded = tf.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]])
+    rows = tf.clip_by_value(tf.range(height)[None, :] + shifts[:, :1] + 1, 0, height + 1)  # (N, H) in padded
+    columns = tf.clip_by_value(tf.range(width)[None, :] + shifts[:, 1:] + 1, 0, width + 1)
+    shifted_rows = tf.gather(padded, rows, axis=1, batch_dims=1)
+    return tf.gather(shifted_rows, columns, axis=2, batch_dims=1)
 
 
 def _pixels(images, ratio):
