@@ -97,9 +97,9 @@ def _exercise(name, function):
 
 
 def list_exercises(chapter=None):
-    """The names of the code exercises, e.g. ``["ch03.clip_weights", "ch03.gradient_penalty"]``; ``chapter`` (3,
-    "03" or "ch03") keeps one chapter's."""
-    names = sorted(_EXERCISES)
+    """The names of the code exercises in the order the chapters teach them, e.g. ``["ch03.clip_weights",
+    "ch03.gradient_penalty"]``; ``chapter`` (3, "03" or "ch03") keeps one chapter's."""
+    names = list(_EXERCISES)
     if chapter is None:
         return names
     number = int(str(chapter).lower().removeprefix("ch"))
@@ -730,7 +730,58 @@ def _check_slerp(fn):
     return "It follows the great circle from a to b, keeps their lengths, and handles a = b."
 
 
-# --- Chapter 03: the gradient penalty and weight clipping -------------------------------------------------------
+# --- Chapter 03: weight clipping and the gradient penalty -------------------------------------------------------
+
+
+def _clip_critic(seed):
+    """A small critic with BatchNorm, its weights drawn from N(0, 0.05²): many need clipping at c = 0.01 or 0.05."""
+    critic = keras.Sequential([keras.Input((4,)), keras.layers.Dense(6), keras.layers.BatchNormalization(),
+                               keras.layers.Dense(1)], name="critic")
+    rng = np.random.default_rng(seed)
+    for variable in critic.trainable_variables:
+        variable.assign(rng.normal(0, 0.05, variable.shape).astype(np.float32))
+    return critic
+
+
+@_exercise("ch03.clip_weights", "clip_weights")
+def _check_clip_weights(fn):
+    """The original WGAN's constraint (Arjovsky et al. 2017): every trainable critic weight clipped to [−c, c]."""
+    for seed, clip_value in ((0, 0.01), (1, 0.05)):
+        critic = _clip_critic(seed)
+        before = [v.numpy() for v in critic.trainable_variables]
+        statistics = [v.numpy() for v in critic.non_trainable_variables]
+        _call(fn, critic, clip_value, none_is_stub=False)
+        after = [v.numpy() for v in critic.trainable_variables]
+        names = [v.name for v in critic.trainable_variables]  # kernel, bias, gamma, beta
+        if all(np.array_equal(x, y) for x, y in zip(after, before)):
+            raise _Mistake("the critic's weights did not change.",
+                           "tf.clip_by_value returns a new tensor: write it back with variable.assign(...).")
+        if not all(np.array_equal(v.numpy(), s) for v, s in zip(critic.non_trainable_variables, statistics)):
+            raise _Mistake("BatchNorm's moving mean and variance were clipped too: they are statistics, not weights "
+                           "the critic learns (a moving variance of 0.01 changes every prediction).",
+                           "clip critic.trainable_variables only.")
+
+        def clipped_to(low, high):
+            return all(_close(x, np.clip(y, low, high), 0, 1e-7) for x, y in zip(after, before))
+
+        if clipped_to(-clip_value, clip_value):
+            continue
+        if clipped_to(0, clip_value):
+            raise _Mistake(f"negative weights were set to 0: they were clipped to [0, {clip_value}].",
+                           "clip to [−c, c]: tf.clip_by_value(v, -clip_value, clip_value).")
+        for other in (0.01, 0.05, 0.1, 1.0):
+            if other != clip_value and clipped_to(-other, other):
+                raise _Mistake(f"the weights were clipped to ±{other} when clip_value was {clip_value}.",
+                               "use the clip_value argument.")
+        missed = [n for n, x, y in zip(names, after, before)
+                  if np.array_equal(x, y) and not np.array_equal(y, np.clip(y, -clip_value, clip_value))]
+        if missed:
+            raise _Mistake(f"some weights were not clipped (the {', '.join(dict.fromkeys(missed))} variables).",
+                           "clip every trainable variable — biases and BatchNorm's γ and β too.")
+        raise _Mistake(f"after clip_weights(critic, {clip_value}) the weights are not clip(w, −c, c).",
+                       "clip each value, without rescaling: v.assign(tf.clip_by_value(v, -c, c)).")
+    return "Every trainable weight is clipped to [−c, c], and BatchNorm's statistics are left alone."
+
 
 _GP_SHAPE = (16, 3, 3, 2)  # two channels, so a norm that skips the channel axis shows
 
@@ -880,56 +931,6 @@ def _check_gradient_penalty(fn):
                        "add a small constant inside the square root: " + _GP_NORM_HINT)
     return ("One ε ~ U[0, 1] per sample, one norm per sample, and a finite gradient where the critic is flat — "
             "it matches ganlib.losses.gradient_penalty.")
-
-
-def _clip_critic(seed):
-    """A small critic with BatchNorm, its weights drawn from N(0, 0.05²): many need clipping at c = 0.01 or 0.05."""
-    critic = keras.Sequential([keras.Input((4,)), keras.layers.Dense(6), keras.layers.BatchNormalization(),
-                               keras.layers.Dense(1)], name="critic")
-    rng = np.random.default_rng(seed)
-    for variable in critic.trainable_variables:
-        variable.assign(rng.normal(0, 0.05, variable.shape).astype(np.float32))
-    return critic
-
-
-@_exercise("ch03.clip_weights", "clip_weights")
-def _check_clip_weights(fn):
-    """The original WGAN's constraint (Arjovsky et al. 2017): every trainable critic weight clipped to [−c, c]."""
-    for seed, clip_value in ((0, 0.01), (1, 0.05)):
-        critic = _clip_critic(seed)
-        before = [v.numpy() for v in critic.trainable_variables]
-        statistics = [v.numpy() for v in critic.non_trainable_variables]
-        _call(fn, critic, clip_value, none_is_stub=False)
-        after = [v.numpy() for v in critic.trainable_variables]
-        names = [v.name for v in critic.trainable_variables]  # kernel, bias, gamma, beta
-        if all(np.array_equal(x, y) for x, y in zip(after, before)):
-            raise _Mistake("the critic's weights did not change.",
-                           "tf.clip_by_value returns a new tensor: write it back with variable.assign(...).")
-        if not all(np.array_equal(v.numpy(), s) for v, s in zip(critic.non_trainable_variables, statistics)):
-            raise _Mistake("BatchNorm's moving mean and variance were clipped too: they are statistics, not weights "
-                           "the critic learns (a moving variance of 0.01 changes every prediction).",
-                           "clip critic.trainable_variables only.")
-
-        def clipped_to(low, high):
-            return all(_close(x, np.clip(y, low, high), 0, 1e-7) for x, y in zip(after, before))
-
-        if clipped_to(-clip_value, clip_value):
-            continue
-        if clipped_to(0, clip_value):
-            raise _Mistake(f"negative weights were set to 0: they were clipped to [0, {clip_value}].",
-                           "clip to [−c, c]: tf.clip_by_value(v, -clip_value, clip_value).")
-        for other in (0.01, 0.05, 0.1, 1.0):
-            if other != clip_value and clipped_to(-other, other):
-                raise _Mistake(f"the weights were clipped to ±{other} when clip_value was {clip_value}.",
-                               "use the clip_value argument.")
-        missed = [n for n, x, y in zip(names, after, before)
-                  if np.array_equal(x, y) and not np.array_equal(y, np.clip(y, -clip_value, clip_value))]
-        if missed:
-            raise _Mistake(f"some weights were not clipped (the {', '.join(dict.fromkeys(missed))} variables).",
-                           "clip every trainable variable — biases and BatchNorm's γ and β too.")
-        raise _Mistake(f"after clip_weights(critic, {clip_value}) the weights are not clip(w, −c, c).",
-                       "clip each value, without rescaling: v.assign(tf.clip_by_value(v, -c, c)).")
-    return "Every trainable weight is clipped to [−c, c], and BatchNorm's statistics are left alone."
 
 
 # --- Chapter 04: AdaIN and the truncation trick -----------------------------------------------------------------
