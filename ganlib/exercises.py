@@ -943,7 +943,8 @@ def _feature_maps(n, height, width, channels, seed):
 
 
 def _adain_with(axes=(1, 2), ddof=0, normalise="std"):
-    """AdaIN with statistics over ``axes`` (ddof 1: the unbiased variance); ``normalise`` "std", "variance", "none"."""
+    """AdaIN, right or wrong: statistics over ``axes``, ``ddof`` 1 for the unbiased variance, and ``normalise``
+    by "std" (right), "variance", "no mean" (x / σ) or "none" (x itself)."""
 
     def adain(x, y_s, y_b, epsilon=1e-5):
         x = np.asarray(x, np.float64)
