@@ -3,6 +3,8 @@
 import os
 import tempfile
 
+from ganlib._nbval_exercises import SOLUTIONS_ENV, use_solution
+
 # Notebook kernels inherit this process's environment: keep TensorFlow quiet, and keep the runs the
 # notebooks train during tests out of the learner's own runs/ folder.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -11,6 +13,9 @@ os.environ.setdefault("GANLIB_RUNS_DIR", tempfile.mkdtemp(prefix="ganlib-test-ru
 # repository root) would point elsewhere there: make it absolute first.
 if os.environ.get("GANLIB_DATA_DIR"):
     os.environ["GANLIB_DATA_DIR"] = os.path.abspath(os.environ["GANLIB_DATA_DIR"])
+# The test run checks the exercises' reference solutions: each stub cell runs its solution and a failing check
+# raises. GANLIB_EXERCISE_SOLUTIONS=0 runs the notebooks with the stubs, as a learner first sees them.
+os.environ.setdefault(SOLUTIONS_ENV, "1")
 
 
 def pytest_collectstart(collector):
@@ -19,3 +24,8 @@ def pytest_collectstart(collector):
     path = getattr(collector, "path", None)
     if path is not None and path.suffix == ".ipynb":
         collector.skip_compare += ("stderr", "application/javascript")
+
+
+def pytest_itemcollected(item):
+    # A notebook cell tagged as an exercise stub runs its reference solution instead (ganlib/_nbval_exercises.py)
+    use_solution(item)
