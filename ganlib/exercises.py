@@ -1184,11 +1184,21 @@ def _check_condition_on_label(fn):
     return "Each image gets num_classes constant label maps after its own channels."
 
 
+_LABELS_HINT = ("feed the label in: e.g. Embedding(num_classes, …), or one-hot label maps concatenated to the "
+                "image.")
+
+
 @_exercise("ch06.conditional_discriminator", "conditional_discriminator")
 def _check_conditional_discriminator(fn):
     """A discriminator D([images, labels]) → one logit per image whose output depends on the label."""
     num_classes, image_shape = 12, (8, 8, 1)  # more than 10 classes, so a hard-coded 10 shows
-    model = _call(fn, num_classes, image_shape, what="your conditional_discriminator")
+    try:
+        model = _call(fn, num_classes, image_shape, what="your conditional_discriminator")
+    except _Mistake as mistake:  # newer Keras refuses a model with an input its output does not use
+        if "not connected to `outputs`" not in str(mistake):
+            raise
+        raise _Mistake("Keras says an input is not connected to the output: the labels are not used by D, so it "
+                       "cannot tell a real 3 from a real-looking 3 labelled 7.", _LABELS_HINT) from None
     if not callable(model):
         raise _Mistake(f"conditional_discriminator returned {_describe(model)}; expected a Keras model.")
     rng = np.random.default_rng(8)
@@ -1202,9 +1212,7 @@ def _check_conditional_discriminator(fn):
     per_label = logits.reshape(len(images), num_classes)
     if np.allclose(per_label, per_label[:, :1], rtol=1e-6, atol=1e-7):
         raise _Mistake("D's output is the same whatever the label: the labels are not used by D, so it cannot "
-                       "tell a real 3 from a real-looking 3 labelled 7.",
-                       "feed the label in: e.g. Embedding(num_classes, …), or one-hot label maps concatenated to "
-                       "the image.")
+                       "tell a real 3 from a real-looking 3 labelled 7.", _LABELS_HINT)
     for k in range(1, num_classes):
         if np.allclose(per_label[:, k:], per_label[:, k:k + 1], rtol=1e-6, atol=1e-7) and k < num_classes - 1:
             raise _Mistake(f"labels {k} to {num_classes - 1} all give the same output: a one-hot of depth {k} turns "

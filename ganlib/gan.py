@@ -76,6 +76,14 @@ class GAN:
             self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
             fixed = np.random.default_rng([self.seed, 1]).standard_normal((GRID_SIZE, self.latent_dim))
             self.fixed_z = tf.Variable(fixed.astype(np.float32), trainable=False, name="fixed_z")
+            # An exponential moving average of G's weights (Karras et al. 2018; Yazıcı et al. 2019): training makes
+            # G's weights jitter around a good point; their average draws cleaner images, at no training cost.
+            self.ema = float(config["ema"])
+            self.average_generator = spec.build(config)[0] if self.ema else None
+            if self.average_generator is not None:
+                for average, weight in zip(self.average_generator.variables, generator.variables):
+                    average.assign(weight)
+        self.sampler = self.average_generator or generator  # the generator that draws samples and grids
         self.noise = steps.StepNoise(self.seed, self.step, config["batch_size"])
         self.replica_step = self._make_replica_step()
         self.values = steps.STEP_VALUES["critic" if self.critic_loop else "adversarial"]
@@ -94,17 +102,33 @@ class GAN:
         return steps.make_train_step(*players, loss=losses.ADVERSARIAL_LOSSES[c["loss"]],
                                      conditional=self.num_classes > 0)
 
+    def update_average(self):
+        """θ̄ ← β_t θ̄ + (1 − β_t) θ for every float variable of G (weights, BatchNorm statistics, w̄), with
+        β_t = min(β, (1 + t) / (10 + t)) at step t so that the early average is not stuck at G's random start.
+        Called after each train step, in the cross-replica context (the loop does it); graph-safe."""
+        if self.average_generator is None:
+            return
+        t = tf.cast(self.step, tf.float32)
+        beta = tf.minimum(self.ema, (1.0 + t) / (10.0 + t))
+        for average, weight in zip(self.average_generator.variables, self.generator.variables):
+            if average.dtype in ("float32", tf.float32):
+                average.assign(beta * average + (1.0 - beta) * weight)
+            else:
+                average.assign(weight)
+
     def checkpoint(self):
         """A ``tf.train.Checkpoint`` of everything that changes in training."""
+        extra = {} if self.average_generator is None else {"average_generator": self.average_generator}
         return tf.train.Checkpoint(generator=self.generator, discriminator=self.discriminator,
                                    g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
                                    step=self.step, epoch=self.epoch, fixed_z=self.fixed_z,
                                    seed_generators=_seed_generators(self.generator)
-                                   + _seed_generators(self.discriminator))
+                                   + _seed_generators(self.discriminator), **extra)
 
     def checkpoint_variables(self):
         """The networks' variables (weights and BatchNorm statistics): what must be finite to be worth saving."""
-        return self.generator.variables + self.discriminator.variables
+        average = [] if self.average_generator is None else self.average_generator.variables
+        return self.generator.variables + self.discriminator.variables + average
 
     def train_step(self, batch):
         """One train step on one batch (a tensor, or (images, labels) for a conditional GAN), on every replica
@@ -114,6 +138,7 @@ class GAN:
             def one_step(batch):
                 values = self.strategy.run(self.replica_step, args=(batch,))
                 self.step.assign_add(1)
+                self.update_average()
                 return {k: self.strategy.reduce("MEAN", v, axis=None) for k, v in values.items()}
 
             self._one_step = tf.function(one_step)
@@ -123,8 +148,9 @@ class GAN:
 
     def generate(self, z, labels=None, psi=None):
         """Images in [-1, 1] (float32) for latents z (and, for a conditional GAN, one class label per latent),
-        generated ``SAMPLE_BATCH`` at a time; inference mode: BatchNorm uses its moving averages. ``psi``:
-        truncation ψ of a style-based generator."""
+        generated ``SAMPLE_BATCH`` at a time by ``sampler`` (the moving average of G's weights when the model
+        keeps one, else G); inference mode: BatchNorm uses its moving averages. ``psi``: truncation ψ of a
+        style-based generator."""
         z = np.asarray(z, np.float32)
         if psi is not None and not self.spec.truncation:
             raise ValueError(f"truncation (psi) needs a style-based generator; this is a {self.spec.name} run")
@@ -138,12 +164,12 @@ class GAN:
         for start in range(0, len(z), SAMPLE_BATCH):
             batch = tf.convert_to_tensor(z[start:start + SAMPLE_BATCH])
             if psi is not None:
-                images = self.generator.generate(batch, psi=float(psi))
+                images = self.sampler.generate(batch, psi=float(psi))
             elif self.num_classes:
-                images = self.generator([batch, tf.convert_to_tensor(labels[start:start + SAMPLE_BATCH])],
-                                        training=False)
+                images = self.sampler([batch, tf.convert_to_tensor(labels[start:start + SAMPLE_BATCH])],
+                                      training=False)
             else:
-                images = self.generator(batch, training=False)
+                images = self.sampler(batch, training=False)
             parts.append(np.asarray(images, np.float32))
         return np.concatenate(parts) if parts else np.zeros((0, *self.image_shape), np.float32)
 

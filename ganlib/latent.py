@@ -48,7 +48,7 @@ def class_morph(gan, z, frames_per_class=12):
     """Frames (lists of images) of a conditional GAN morphing the latents z through its classes."""
     from ganlib import models
 
-    embeddings = gan.generator.get_layer("class_embedding").embeddings.numpy()
+    embeddings = gan.sampler.get_layer("class_embedding").embeddings.numpy()
     z = np.asarray(z, np.float32)
-    return [np.asarray(models.synthesise(gan.generator, z, np.repeat(vector[None], len(z), 0)))
+    return [np.asarray(models.synthesise(gan.sampler, z, np.repeat(vector[None], len(z), 0)))
             for vector in class_morph_vectors(embeddings, frames_per_class)]

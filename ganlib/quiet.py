@@ -14,9 +14,12 @@ import re
 import sys
 import tempfile
 
-# C++ log lines (absl format: severity, date, time, thread, file:line]) and the absl preamble.
+# C++ log lines — absl's format (severity, date, time, thread, file:line]) and the one TensorFlow 2.20 and older
+# print (date, time: severity file:line]) — the absl preamble, and cpu_feature_guard's second line.
 CHATTER = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-                     r"|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] )")
+                     r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] "
+                     r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] \S+:\d+\] "
+                     r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags)")
 OWN_FUNCTIONS = ("StepRunner.__init__", "GAN.train_step")
 
 

@@ -26,7 +26,8 @@ from typing import Callable, Mapping
 from ganlib import losses, models, style
 
 # The training settings every model has; entries override what differs.
-TRAINING = MappingProxyType(dict(batch_size=64, optimizer="adam", learning_rate=2e-4, beta_1=0.5, beta_2=0.999))
+TRAINING = MappingProxyType(dict(batch_size=64, optimizer="adam", learning_rate=2e-4, beta_1=0.5, beta_2=0.999,
+                                 ema=0.0))
 OPTIMIZERS = ("adam", "rmsprop")
 MINIMAX_LOSSES = ("non_saturating", "saturating", "least_squares")
 
@@ -148,6 +149,7 @@ LIMITS = {
     "mixing_prob": (lambda v: 0 <= v <= 1, "in [0, 1]"),
     "gp_weight": (lambda v: v >= 0, "at least 0"),
     "clip_value": (lambda v: v > 0, "greater than 0"),
+    "ema": (lambda v: 0 <= v < 1, "in [0, 1) (0: no moving average)"),
 }
 
 

@@ -17,8 +17,9 @@ MODELS = {  # small settings, 8 steps an epoch at batch 16 on 128 images (4 for 
     "dcgan": ["--set", "width=8"],
     "wgan_gp": ["--set", "width=8"],
     "style": ["--set", "width=8", "--set", "w_dim=16", "--set", "mixing_prob=0.5"],
-    "cgan": ["--set", "width=8"],
+    "cgan": ["--set", "width=8", "--set", "ema=0.99"],
 }
+FIRST_SESSION = {"dcgan": 3, "wgan_gp": 4, "style": 8, "cgan": 5}  # steps: mid-epoch, or an epoch's end
 EPOCHS = 2
 
 
@@ -54,10 +55,10 @@ def test_stopped_mid_epoch_and_at_an_epoch_boundary_then_resumed_equals_straight
 
     for m in MODELS:  # the straight runs in this process
         assert cli.main([str(a) for a in train_command(m, mnist_folder, straight[m])]) == 0
-    # three sessions, each a new process: 3 steps (mid-epoch), 5 more (step 8: an epoch boundary for the 8-step
-    # epochs; for the critic loop's 4-step epochs, step 3 is mid-epoch and 8 the end), then the rest
-    for more in (["--max-steps", "3"], ["--max-steps", "5"], []):
-        in_new_python([train_command(m, mnist_folder, split[m], *more) for m in MODELS])
+    # two sessions, each a new process: the first stops mid-epoch (dcgan, cgan) or at an epoch's end (wgan_gp,
+    # style), the second resumes and finishes
+    in_new_python([train_command(m, mnist_folder, split[m], "--max-steps", FIRST_SESSION[m]) for m in MODELS])
+    in_new_python([train_command(m, mnist_folder, split[m]) for m in MODELS])
     for model in MODELS:
         step, variables, history, grids = run_state(straight[model])
         step_b, variables_b, history_b, grids_b = run_state(split[model])
@@ -106,12 +107,3 @@ def test_kill_minus_9_at_random_instants_always_leaves_a_run_that_resumes(tmp_pa
     status, _, err = cli(*train_command("dcgan", mnist_folder, run), "--max-steps", "1")
     assert status == 0, err  # and the next session cleans what a kill left half-written
     assert not [p.name for p in run.rglob("*") if "_temp" in p.name], leftovers
-
-
-@pytest.mark.parametrize("model", ["dcgan"])
-def test_a_resumed_run_in_a_new_process_continues_where_it_stopped(tmp_path, mnist_folder, model):
-    in_new_python([train_command(model, mnist_folder, tmp_path / "run", "--max-steps", "5")])
-    from ganlib import train
-
-    assert int(train.load_gan(tmp_path / "run").step.numpy()) == 5
-    assert json.loads((tmp_path / "run" / "history.json").read_text())["steps"]["step"] == [1, 2, 3, 4, 5]
