@@ -3,12 +3,15 @@
     GANLIB_DATA_DIR=../shared/data python .ci/refresh_notebooks.py notebooks/03_wgan_gp.ipynb
 
 For maintainers: the committed notebooks hold the outputs of a real full-size run. This executes each
-notebook in place (GANLIB_QUICK unset, runs under a temporary GANLIB_RUNS_DIR), then
+notebook in place (GANLIB_QUICK unset; the kernel works in a fresh temporary folder, so its runs/ and any
+path it prints are relative, never a machine's), then
 
-- drops TensorFlow's C++ start-up log lines (CUDA probing and the like) from stderr outputs; other
+- drops TensorFlow's C++ log lines (``ganlib.quiet.CHATTER``) and Python warnings from stderr outputs; other
   stderr, such as the data loader's note, stays;
 - gives each tqdm progress-bar widget a text fallback showing its final state: GitHub does not render
   widgets and would otherwise show the bar as it was created, at 0%.
+
+``tests/test_notebooks.py`` checks the result: no paths, no noise, the shown source current, under 1.5 MB.
 """
 
 import argparse
@@ -23,14 +26,30 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-TF_LOG_LINE = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ )")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from ganlib.quiet import CHATTER  # noqa: E402
+
+WARNING_LINE = re.compile(r"^\S+\.py:\d+: \w*Warning: ")  # "file.py:142: LinAlgWarning: ..." (+ its source line)
+
+
+def drop_warnings(lines):
+    kept, skip_next = [], False
+    for line in lines:
+        if skip_next and line.startswith("  "):
+            skip_next = False
+            continue
+        skip_next = bool(WARNING_LINE.match(line))
+        if not skip_next:
+            kept.append(line)
+    return kept
 
 
 def tidy_stderr(cell):
     kept = []
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream" and output.get("name") == "stderr":
-            lines = [line for line in output["text"].splitlines(keepends=True) if not TF_LOG_LINE.match(line)]
+            lines = drop_warnings([line for line in output["text"].splitlines(keepends=True)
+                                   if not CHATTER.match(line)])
             if not "".join(lines).strip():
                 continue
             output["text"] = "".join(lines)
@@ -75,13 +94,16 @@ def main():
     if not args.tidy_only:
         os.environ.pop("GANLIB_QUICK", None)
         os.environ.pop("MPLBACKEND", None)  # the inline backend must draw the figures
-        os.environ["GANLIB_RUNS_DIR"] = tempfile.mkdtemp(prefix="ganlib-refresh-")
+        os.environ.pop("GANLIB_RUNS_DIR", None)  # runs/ inside the kernel's own folder
+        if os.environ.get("GANLIB_DATA_DIR"):
+            os.environ["GANLIB_DATA_DIR"] = os.path.abspath(os.environ["GANLIB_DATA_DIR"])
     for path in args.notebooks:
         nb = nbformat.read(path, as_version=4)
         if not args.tidy_only:
             start = time.perf_counter()
+            workdir = tempfile.mkdtemp(prefix="refresh-")
             NotebookClient(nb, timeout=1800, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
+                           resources={"metadata": {"path": workdir}}).execute()
             print(f"{path}: executed in {time.perf_counter() - start:.0f} s", file=sys.stderr)
         tidy(nb)
         nbformat.write(nb, path)

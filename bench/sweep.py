@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 import dcgan_quality  # noqa: E402
 from ganlib import data, loop, metrics, registry, train  # noqa: E402
 
-COLUMNS = ("variant", "seed", "steps", "images seen", "confident", "classes ≥ 2%", "class KL", "precision", "recall",
+COLUMNS = ("variant", "seed", "steps", "seconds", "confident", "classes ≥ 2%", "class KL", "precision", "recall",
            "FID")
 
 
@@ -46,12 +46,14 @@ def parse_variant(text, spec):
     return name, settings
 
 
-def run(model, settings, seed, minutes, images, labels, judge):
+def run(model, settings, seed, minutes, images, labels, judge, steps=None):
     gan = train.build_gan(model, seed=seed, **settings)
     trainer = loop.Trainer(gan, images, labels if gan.num_classes else None)
-    trainer.run(deadline=time.monotonic() + 60 * minutes)
+    start = time.perf_counter()
+    trainer.run(max_steps=steps, deadline=None if steps else time.monotonic() + 60 * minutes)
+    seconds = time.perf_counter() - start
     return {"steps": int(gan.step.numpy()), "images_seen": int(gan.step.numpy()) * trainer.images_per_step,
-            **judge(gan)}
+            "seconds": seconds, **judge(gan)}
 
 
 def main():
@@ -59,6 +61,8 @@ def main():
     parser.add_argument("model", choices=list(registry.MODELS))
     parser.add_argument("--variant", action="append", default=[], help="NAME[:key=value,...] (repeatable)")
     parser.add_argument("--minutes", type=float, default=5)
+    parser.add_argument("--steps", type=int, default=None, help="train this many steps instead of --minutes "
+                        "(quality per step, whatever else the machine is doing)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--json", type=Path, default=None, help="append the rows to this JSON-lines file")
     args = parser.parse_args()
@@ -75,15 +79,16 @@ def main():
         measured = metrics.evaluate_images(samples[: len(real) // 2], real, features)
         return {**result, **{k: measured[k] for k in ("precision", "recall", "fid")}}
 
-    print(f"{args.model}, {args.minutes:g} min per run; judge: {accuracy:.2%} held-out accuracy ({about})")
+    budget = f"{args.steps:,} steps" if args.steps else f"{args.minutes:g} min"
+    print(f"{args.model}, {budget} per run; judge: {accuracy:.2%} held-out accuracy ({about})")
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "---|" * len(COLUMNS))
     for name, settings in variants:
         rows = []
         for seed in args.seeds:
-            r = run(args.model, settings, seed, args.minutes, mnist.images, mnist.labels, judge)
+            r = run(args.model, settings, seed, args.minutes, mnist.images, mnist.labels, judge, args.steps)
             rows.append(r)
-            print(f"| {name} | {seed} | {r['steps']:,} | {r['images_seen']:,} | {r['confident']:.1%} | "
+            print(f"| {name} | {seed} | {r['steps']:,} | {r['seconds']:.0f} | {r['confident']:.1%} | "
                   f"{r['classes']} | {r['class_kl']:.3f} | {r['precision']:.2f} | {r['recall']:.2f} | "
                   f"{r['fid']:.1f} |", flush=True)
             if args.json:

@@ -46,6 +46,23 @@ def setup(seed=0, keep_runs_on_drive=False):
             print(f"Runs are kept on Google Drive ({DRIVE_RUNS}): after a disconnect, run the notebook again to resume.")
 
 
+def claim(holds, statement, full_size_only=False):
+    """A chapter's claim, checked where it is made: prints "✔ statement" when ``holds``, and raises otherwise, so the
+    notebook test fails the day the claim stops being true (a claim is code, not prose).
+
+    ``full_size_only``: a claim about what a full-size run achieves (e.g. after minutes of training), which quick
+    mode's seconds cannot show; it is checked when the notebook runs at full size (as its committed outputs were
+    made) and reported as not checked in quick mode."""
+    from ganlib.quick import is_quick
+
+    if full_size_only and is_quick():
+        print(f"○ {statement} (checked at full size only)")
+        return
+    if not bool(holds):
+        raise AssertionError(f"claim does not hold: {statement}")
+    print(f"✔ {statement}")
+
+
 def show_source(*functions):
     """Show the code of ganlib functions as the package has it now: what a chapter shows is what runs."""
     from IPython.display import Markdown, display
