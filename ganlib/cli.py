@@ -20,6 +20,8 @@ USAGE_ERROR = 2
 TRAINING_FAILED = 1
 INTERRUPTED = 130
 WALK_FRAMES = 48  # frames of a latent-walk GIF (4 legs of 12)
+IMAGE_CACHE = ".image-cache"  # decoded picture folders, kept beside the runs that use them
+FOLDER_SIZE = 32  # pixels, when --images is given without --size
 
 
 class UsageError(Exception):
@@ -123,6 +125,13 @@ def build_parser():
     train = sub.add_parser("train", help="train a model; running it again on the same --out resumes exactly")
     train.add_argument("model", choices=list(MODELS), help=_models_help())
     train.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist"))
+    train.add_argument("--images", type=Path, default=None, metavar="DIR",
+                       help="train on a folder of your own pictures (PNG/JPEG/WebP/GIF, sub-folders too) instead of "
+                            "--dataset (chapter 07); models: dcgan, lsgan, wgan_gp, wgan, style")
+    train.add_argument("--size", type=_positive_int, default=None,
+                       help=f"with --images: the size the pictures are cropped and resized to (default {FOLDER_SIZE}; "
+                            "28, 32, 48, 64 or 128)")
+    train.add_argument("--grey", action="store_true", help="with --images: train on grey pictures, not colour")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="total epochs (default: the model's, see above; 1 with GANLIB_QUICK=1)")
     train.add_argument("--max-minutes", type=_positive_float, default=None,
@@ -173,6 +182,8 @@ def build_parser():
                           help="features for FID, KID and precision/recall: the committed classifier's (default) "
                                "or InceptionV3's (downloads ImageNet weights; slow on a CPU)")
     evaluate.add_argument("--data-dir", type=Path, default=None, help="folder holding the dataset files")
+    evaluate.add_argument("--images", type=Path, default=None, metavar="DIR",
+                          help="for a run trained on your own pictures: their folder, if it has moved since")
     return parser
 
 
@@ -187,10 +198,50 @@ def _load_gan(run_dir):
         raise UsageError(str(err)) from None
 
 
+def _folder_images(folder, size, channels, run_dir, seed, verbose=True):
+    """(training images, held-out images, the loaded folder) of a run on your own pictures; the decoded pictures
+    are cached beside the run directory."""
+    from ganlib import data, image_folder
+
+    try:
+        loaded = image_folder.load(folder, size, channels, cache_dir=Path(run_dir).parent / IMAGE_CACHE,
+                                   verbose=verbose)
+    except ValueError as err:  # ImageFolderError and bad sizes
+        raise UsageError(str(err)) from None
+    train_indices, held_out_indices = data.held_out_split(len(loaded.images), seed)
+    return loaded.images[train_indices], loaded.images[held_out_indices], loaded
+
+
+def _evaluate_folder_run(args, gan):
+    from ganlib import metrics, runs
+
+    config = gan.config
+    folder = args.images or Path(config["images_folder"])
+    train_images, held_out, _ = _folder_images(folder, config["image_size"], config["channels"], args.run_dir,
+                                               config["seed"], verbose=False)
+    try:
+        features = metrics.load_inception() if args.features == "inception" else None
+    except metrics.FeatureError as err:
+        raise UsageError(str(err)) from None
+    n = min(args.n or quick(full=2000, small=200), 4 * len(train_images))
+    result = {"run_dir": str(args.run_dir), "model": config["model"], "step": int(gan.step.numpy()),
+              "images_folder": str(folder),
+              **metrics.evaluate_folder_run(gan, train_images, held_out, n=n, seed=args.seed, features=features)}
+    out = args.run_dir / f"evaluation-step{result['step']}-n{n}-seed{args.seed}{'-inception' if features else ''}.json"
+    try:
+        runs.atomic_write_text(out, json.dumps(result, indent=2) + "\n")
+    except OSError as err:
+        raise UsageError(f"cannot write {out} ({err.strerror or err}); make the run directory writable") from None
+    print(json.dumps(result))
+    return 0
+
+
 def _evaluate(args):
     gan = _load_gan(args.run_dir)
     from ganlib import data, metrics, runs
 
+    if gan.config.get("dataset") == "folder":  # your own pictures: no classifier knows their classes
+        return _evaluate_folder_run(args, gan)
     dataset_name = gan.config.get("dataset", "mnist")
     try:
         classifier = metrics.load_classifier(dataset_name)
@@ -216,28 +267,48 @@ def _train(args):
     from ganlib import data, devices, runs, train
     from ganlib.registry import MODELS
 
-    epochs = args.epochs or quick(full=MODELS[args.model].epochs, small=1)
-    run_dir = args.out or Path("runs") / f"{args.model}-{args.dataset}"
+    spec = MODELS[args.model]
+    epochs = args.epochs or quick(full=spec.epochs, small=1)
+    source = args.images.expanduser().resolve().name if args.images else args.dataset
+    run_dir = args.out or Path("runs") / f"{args.model}-{source}"
     settings = dict(args.settings)
     if args.batch_size:
         settings["batch_size"] = args.batch_size
+    if (args.size or args.grey) and not args.images:
+        raise UsageError("--size and --grey go with --images DIR (a folder of your own pictures)")
+    if args.images:
+        if not spec.any_images:
+            able = ", ".join(name for name, s in MODELS.items() if s.any_images and not s.conditional)
+            raise UsageError(f"{args.model} draws 28×28 digits only; train one of {able} on a folder of pictures")
+        if spec.conditional:
+            raise UsageError(f"{args.model} needs a class label for every picture; train dcgan or style on a folder")
+        settings.update(image_size=args.size or FOLDER_SIZE, channels=1 if args.grey else 3)
     try:
         strategy = devices.make_strategy(args.strategy)
         gan = train.build_gan(args.model, seed=args.seed, precision=args.precision, strategy=strategy, **settings)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    try:
-        dataset = data.load(args.dataset, "train", data_dir=args.data_dir)
-    except (data.DataError, data.DataNotFoundError) as err:
-        raise UsageError(str(err)) from None
-    images = dataset.images[: args.limit] if args.limit else dataset.images
+    if args.images:
+        all_images, held_out, loaded = _folder_images(args.images, settings["image_size"], settings["channels"],
+                                                      run_dir, args.seed)
+        labels, described, extra = None, loaded.describe(), {"dataset": "folder", "images_folder": str(args.images),
+                                                             "held_out": len(held_out)}
+        print(f"Data: {described}; {len(held_out):,} held out to check for memorisation (`evaluate`)")
+    else:
+        try:
+            dataset = data.load(args.dataset, "train", data_dir=args.data_dir)
+        except (data.DataError, data.DataNotFoundError) as err:
+            raise UsageError(str(err)) from None
+        all_images, labels, extra = dataset.images, dataset.labels, {"dataset": args.dataset}
+        print(f"Data: {dataset.describe()}")
+    images = all_images[: args.limit] if args.limit else all_images
     if args.limit is None and quick(False, True):
         images = images[:2048]
-    labels = dataset.labels[: len(images)] if gan.num_classes else None
-    print(f"Data: {dataset.describe()}" + (f" (using {len(images):,})" if len(images) != len(dataset.images) else ""))
+    labels = labels[: len(images)] if gan.num_classes else None
+    if len(images) != len(all_images):
+        print(f"Training on the first {len(images):,} images.")
     if strategy.num_replicas_in_sync > 1:
         print(f"Devices: {devices.describe(strategy)}")
-    extra = {"dataset": args.dataset}
     try:
         result = train.fit(gan, images, epochs, run_dir, labels=labels, max_minutes=args.max_minutes,
                            max_steps=args.max_steps, steps_per_call=args.steps_per_call, jit_compile=args.xla,

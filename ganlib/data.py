@@ -349,3 +349,11 @@ def epoch_batches(images, indices, labels=None, stacked=False, rows=None, replic
 
     dataset = tf.data.Dataset.from_tensor_slices(flat).batch(per_batch, drop_remainder=True)
     return dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+
+
+def held_out_split(n, seed, fraction=0.1, minimum=8):
+    """(train indices, held-out indices) of n images: a seeded ``fraction`` kept out of training (at least
+    ``minimum`` when n allows it), to check what a trained model does on images it never saw."""
+    order = np.random.default_rng([int(seed), 7]).permutation(n)
+    held = min(max(minimum, round(fraction * n)), n // 4) if n >= 4 * minimum else 0
+    return np.sort(order[held:]), np.sort(order[:held])

@@ -93,14 +93,16 @@ class GAN:
         c = self.config
         players = (self.generator, self.discriminator, self.g_optimizer, self.d_optimizer, self.noise,
                    self.latent_dim)
+        augment = steps.make_augment(c["augment"], self.noise)
         if self.critic_loop:
             clipping = c["loss"] == "wgan_clip"
             return steps.make_critic_step(*players, n_critic=c["n_critic"],
                                           gp_weight=0.0 if clipping else c["gp_weight"],
                                           clip_value=c["clip_value"] if clipping else None,
-                                          penalty_scale=2.0**10 if c["precision"] == "mixed_float16" else 1.0)
+                                          penalty_scale=2.0**10 if c["precision"] == "mixed_float16" else 1.0,
+                                          augment=augment)
         return steps.make_train_step(*players, loss=losses.ADVERSARIAL_LOSSES[c["loss"]],
-                                     conditional=self.num_classes > 0)
+                                     conditional=self.num_classes > 0, augment=augment)
 
     def update_average(self):
         """θ̄ ← β_t θ̄ + (1 − β_t) θ for every float variable of G (weights, BatchNorm statistics, w̄), with

@@ -281,3 +281,62 @@ def evaluate_gan(gan, real_images, classifier, n=DEFAULT_N, seed=0, features=Non
     real = real_reference(real_images, n, seed)
     n = min(n, len(real) // 2)
     return evaluate_images(gan.sample(n, seed=seed), real, classifier, seed=seed, features=features)
+
+
+
+def nearest_distances(queries, reference, batch_size=512):
+    """Each query image's Euclidean distance (over its pixels in [-1, 1]) to its nearest image in ``reference``."""
+    reference = np.asarray(reference, np.float32).reshape(len(reference), -1)
+    norms = (reference ** 2).sum(1)
+    out = []
+    for start in range(0, len(queries), batch_size):
+        q = np.asarray(queries[start:start + batch_size], np.float32).reshape(-1, reference.shape[1])
+        squared = (q ** 2).sum(1)[:, None] + norms[None, :] - 2 * q @ reference.T
+        out.append(np.sqrt(np.maximum(squared.min(1), 0.0)))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def memorisation(samples, train_images, held_out_images):
+    """The memorisation check: how close generated samples sit to their nearest training image, against how
+    close real images the model never saw sit. A ratio well below 1 means samples hug training images: the model
+    is copying. Images in [-1, 1]."""
+    to_train = nearest_distances(samples, train_images)
+    held_to_train = nearest_distances(held_out_images, train_images)
+    return {"sample_to_train_median": float(np.median(to_train)),
+            "held_out_to_train_median": float(np.median(held_to_train)),
+            "memorisation_ratio": float(np.median(to_train) / max(np.median(held_to_train), 1e-12))}
+
+
+def discriminator_verdicts(gan, train_images, held_out_images, batch_size=256):
+    """Share of training and of held-out real images that D calls real (logit > 0): a D that says "real" to its
+    training images far more often than to held-out ones has memorised them (overfitting)."""
+    def real_share(images):
+        logits = np.concatenate([np.asarray(gan.discriminator(images[i:i + batch_size], training=False))
+                                 for i in range(0, len(images), batch_size)])
+        return float(np.mean(logits > 0))
+
+    train_share, held_share = real_share(train_images), real_share(held_out_images)
+    return {"d_real_on_train": train_share, "d_real_on_held_out": held_share,
+            "d_overfitting_gap": train_share - held_share}
+
+
+def evaluate_folder_run(gan, train_images, held_out_images, n=500, seed=0, features=None):
+    """What can be measured for a run on your own pictures (chapter 07), where no classifier of their classes
+    exists: the memorisation check and D's verdicts on training vs held-out images, always; with ``features``
+    (``load_inception()``, online) also FID, KID and precision/recall against the training images. Images uint8."""
+    from ganlib import data
+
+    train_float, held_float = data.to_float(train_images), data.to_float(held_out_images)
+    samples = gan.sample(n, seed=seed)
+    result = {"n": n, "n_train": len(train_float), "n_held_out": len(held_float),
+              "features": getattr(features, "name", None) or "none: pixel distances only (no InceptionV3 weights)",
+              **memorisation(samples, train_float, held_float),
+              **discriminator_verdicts(gan, train_float, held_float)}
+    if features is not None:
+        reference = train_float[np.random.default_rng(seed).permutation(len(train_float))[:n]]
+        fake_feats, real_feats = features.features(samples), features.features(reference)
+        kid, kid_se = kernel_distance(fake_feats, real_feats, seed=seed)
+        precision, recall = precision_recall(real_feats, fake_feats)
+        result.update(fid=frechet_distance(fake_feats, real_feats), kid=kid, kid_se=kid_se, precision=precision,
+                      recall=recall)
+    return result

@@ -1,4 +1,5 @@
-"""Keras model builders. Generators map z ~ N(0, I) to 28×28×1 images in [-1, 1] (tanh);
+"""Keras model builders. Generators map z ~ N(0, I) to images in [-1, 1] (tanh) — 28×28×1 digits by default,
+any square size divisible by 4 and 1 or 3 channels (chapter 07) where a builder takes ``image_shape``;
 discriminators map images to one logit per image (no sigmoid: the losses work on logits).
 The conditional pair (chapter 06) also takes an integer class label per image.
 
@@ -11,6 +12,27 @@ import keras
 from keras import layers
 
 IMAGE_SHAPE = (28, 28, 1)
+MAX_WIDTH_FACTOR = 8  # channels grow ×2 per halving of the resolution, up to 8 × width
+
+
+def resolution_plan(size):
+    """(base, doublings): the convolutional networks work between a base×base map and size×size images by
+    ``doublings`` factor-2 steps, base = size / 2^doublings an integer from 4 to 7 — 28 → (7, 2), 32 → (4, 3),
+    64 → (4, 4), 128 → (4, 5). A ValueError for sizes that no such plan reaches."""
+    if int(size) != size or size < 16:
+        raise ValueError(f"image size {size!r}: use a whole number of pixels, at least 16 (28, 32, 64, 128…)")
+    doublings, base = 0, int(size)
+    while base % 2 == 0 and base // 2 >= 4:
+        base, doublings = base // 2, doublings + 1
+    if doublings < 2 or base > 7:
+        raise ValueError(f"image size {size}: it must be 4 to 7 times a power of two (at least ×4), such as 28, "
+                         "32, 48, 64 or 128")
+    return base, doublings
+
+
+def channels_at(width, steps_from_image):
+    """Channels of the feature maps ``steps_from_image`` halvings away from the image: width, 2·width, 4·width…"""
+    return width * min(2 ** steps_from_image, MAX_WIDTH_FACTOR)
 
 
 def batch_norm():
@@ -47,20 +69,25 @@ def mlp_discriminator(hidden=(1024, 512, 256), dropout=0.3):
     return _check_output(keras.Model(x, logit, name="mlp_discriminator"), (1,))
 
 
-def dcgan_generator(latent_dim=64, width=32):
-    """Chapter 02 generator, a light DCGAN with 4×4 kernels:
+def dcgan_generator(latent_dim=64, width=32, image_shape=IMAGE_SHAPE):
+    """Chapter 02 generator, a light DCGAN with 4×4 kernels; for 28×28×1 digits:
     z → Dense(7·7·2w) → BN → ReLU → reshape 7×7×2w → ConvT(w, 4, stride 2) → BN → ReLU (14×14)
-    → ConvT(1, 4, stride 2) → tanh (28×28). Kernel 4 with stride 2 avoids checkerboard overlap.
+    → ConvT(1, 4, stride 2) → tanh (28×28). A kernel size divisible by the stride reduces checkerboard artefacts.
+    Other ``image_shape``s (chapter 07) start from a 4×4 to 7×7 map (``resolution_plan``) and double it with one
+    more ConvT → BN → ReLU per doubling, the channels halving on the way up to ``width``.
     """
+    size, _, channels = image_shape
+    base, doublings = resolution_plan(size)
     z = keras.Input((latent_dim,), name="z")
-    h = layers.Dense(7 * 7 * 2 * width, use_bias=False)(z)
+    h = layers.Dense(base * base * channels_at(width, doublings - 1), use_bias=False)(z)
     h = layers.ReLU()(batch_norm()(h))
-    h = layers.Reshape((7, 7, 2 * width))(h)
-    h = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(h)
-    h = layers.ReLU()(batch_norm()(h))
-    x = layers.Conv2DTranspose(1, 4, strides=2, padding="same")(h)
+    h = layers.Reshape((base, base, channels_at(width, doublings - 1)))(h)
+    for step in range(doublings - 2, -1, -1):
+        h = layers.Conv2DTranspose(channels_at(width, step), 4, strides=2, padding="same", use_bias=False)(h)
+        h = layers.ReLU()(batch_norm()(h))
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same")(h)
     x = layers.Activation("tanh", dtype="float32", name="image")(x)
-    return _check_output(keras.Model(z, x, name="dcgan_generator"), IMAGE_SHAPE)
+    return _check_output(keras.Model(z, x, name="dcgan_generator"), image_shape)
 
 
 @keras.saving.register_keras_serializable("ganlib")
@@ -102,30 +129,33 @@ def tutorial_discriminator():
 
 
 def strided_conv_features(x, width, layer_norm=False, minibatch_std=False):
-    """The chapter 02 discriminator body, shared by every discriminator and critic here: Conv(w, 4, stride 2)
-    → LeakyReLU(0.2) (14×14) → Conv(2w, 4, stride 2) [→ LayerNorm] → LeakyReLU(0.2) (7×7)
-    [→ MinibatchStdDev] → flatten."""
+    """The chapter 02 discriminator body, shared by every discriminator and critic here; for 28×28 images:
+    Conv(w, 4, stride 2) → LeakyReLU(0.2) (14×14) → Conv(2w, 4, stride 2) [→ LayerNorm] → LeakyReLU(0.2) (7×7)
+    [→ MinibatchStdDev] → flatten. Larger images (chapter 07) get one more strided convolution per doubling
+    (``resolution_plan``), the channels doubling up to 8w; LayerNorm follows every convolution after the first."""
+    _, doublings = resolution_plan(x.shape[1])
     h = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(x))
-    h = layers.Conv2D(2 * width, 4, strides=2, padding="same")(h)
-    if layer_norm:
-        h = layers.LayerNormalization(axis=[1, 2, 3])(h)
-    h = layers.LeakyReLU(0.2)(h)
+    for step in range(1, doublings):
+        h = layers.Conv2D(channels_at(width, step), 4, strides=2, padding="same")(h)
+        if layer_norm:
+            h = layers.LayerNormalization(axis=[1, 2, 3])(h)
+        h = layers.LeakyReLU(0.2)(h)
     if minibatch_std:
         h = MinibatchStdDev()(h)
     return layers.Flatten()(h)
 
 
-def dcgan_discriminator(width=32, minibatch_std=False):
+def dcgan_discriminator(width=32, minibatch_std=False, image_shape=IMAGE_SHAPE):
     """Chapter 02 discriminator: Conv(w, 4, stride 2) → LeakyReLU(0.2) (14×14)
     → Conv(2w, 4, stride 2) → LeakyReLU(0.2) (7×7) → flatten → one logit. No BatchNorm: real and fake
     batches pass separately, and batch statistics would let D tell them apart by their batch alone.
     ``minibatch_std=True`` (chapter 04) adds a ``MinibatchStdDev`` channel, which lets D see a batch's variety."""
-    x = keras.Input(IMAGE_SHAPE, name="image")
+    x = keras.Input(image_shape, name="image")
     logit = layers.Dense(1, name="logit", dtype="float32")(strided_conv_features(x, width, minibatch_std=minibatch_std))
     return _check_output(keras.Model(x, logit, name="dcgan_discriminator"), (1,))
 
 
-def wgan_critic(width=32, layer_norm=False, minibatch_std=False):
+def wgan_critic(width=32, layer_norm=False, minibatch_std=False, image_shape=IMAGE_SHAPE):
     """Chapter 03 critic: the chapter 02 discriminator's convolutions, ending in an unbounded score
     (no sigmoid: the Wasserstein critic outputs a real number, not a probability).
 
@@ -134,22 +164,22 @@ def wgan_critic(width=32, layer_norm=False, minibatch_std=False):
     gradient at x. LayerNorm normalises within one sample and is safe; ``layer_norm=True`` adds it after
     the second convolution.
     """
-    x = keras.Input(IMAGE_SHAPE, name="image")
+    x = keras.Input(image_shape, name="image")
     score = layers.Dense(1, name="score", dtype="float32")(strided_conv_features(x, width, layer_norm, minibatch_std))
     return _check_output(keras.Model(x, score, name="wgan_critic"), (1,))
 
 
-def cgan_generator(latent_dim=64, num_classes=10, width=32, embedding_dim=16):
+def cgan_generator(latent_dim=64, num_classes=10, width=32, embedding_dim=16, image_shape=IMAGE_SHAPE):
     """Conditional DCGAN generator G(z, y) (Mirza & Osindero 2014): the class label y goes through a learned
     embedding e(y), which is concatenated with z and fed to chapter 02's generator (the "synthesis" layer).
     Morphing between classes interpolates e(y) — see ``synthesise``."""
     z = keras.Input((latent_dim,), name="z")
     label = keras.Input((), dtype="int32", name="label")
     embedding = layers.Embedding(num_classes, embedding_dim, name="class_embedding")(label)
-    synthesis = dcgan_generator(latent_dim + embedding_dim, width)
+    synthesis = dcgan_generator(latent_dim + embedding_dim, width, image_shape)
     synthesis.name = "synthesis"
     x = synthesis(layers.Concatenate()([z, embedding]))
-    return _check_output(keras.Model([z, label], x, name="cgan_generator"), IMAGE_SHAPE)
+    return _check_output(keras.Model([z, label], x, name="cgan_generator"), image_shape)
 
 
 def synthesise(generator, z, class_vectors):
@@ -160,15 +190,15 @@ def synthesise(generator, z, class_vectors):
     return generator.get_layer("synthesis")(inputs, training=False)
 
 
-def cgan_discriminator(num_classes=10, width=32):
+def cgan_discriminator(num_classes=10, width=32, image_shape=IMAGE_SHAPE):
     """Projection discriminator (Miyato & Koyama 2018): D(x, y) = ψ(φ(x)) + e(y)·φ(x), with φ chapter 02's
     strided-conv features and e a learned class embedding. The inner product asks "does x look like
     class y?" directly, which conditions more strongly than concatenating y to the input."""
-    x = keras.Input(IMAGE_SHAPE, name="image")
+    x = keras.Input(image_shape, name="image")
     label = keras.Input((), dtype="int32", name="label")
     features = strided_conv_features(x, width)
     unconditional = layers.Dense(1, name="logit", dtype="float32")(features)
-    class_vector = layers.Embedding(num_classes, 7 * 7 * 2 * width, name="projection")(label)
+    class_vector = layers.Embedding(num_classes, features.shape[-1], name="projection")(label)
     projection = layers.Dot(axes=1, dtype="float32")([class_vector, features])
     logit = layers.Add(name="conditional_logit", dtype="float32")([unconditional, projection])
     return _check_output(keras.Model([x, label], logit, name="cgan_discriminator"), (1,))

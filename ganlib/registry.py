@@ -27,7 +27,10 @@ from ganlib import losses, models, style
 
 # The training settings every model has; entries override what differs.
 TRAINING = MappingProxyType(dict(batch_size=64, optimizer="adam", learning_rate=2e-4, beta_1=0.5, beta_2=0.999,
-                                 ema=0.0))
+                                 ema=0.0, augment=""))
+# The images a convolutional model draws: 28×28 grey digits, or (chapter 07) any size 4–7 × 2^k and colour.
+IMAGES = MappingProxyType(dict(image_size=28, channels=1))
+IMAGE_CHOICES = {"channels": (1, 3)}
 OPTIMIZERS = ("adam", "rmsprop")
 MINIMAX_LOSSES = ("non_saturating", "saturating", "least_squares")
 
@@ -52,7 +55,16 @@ class ModelSpec:
 
     def allowed(self, setting):
         """The values ``setting`` may take, or None when any value of its type will do."""
-        return {"optimizer": OPTIMIZERS, **self.choices}.get(setting)
+        return {"optimizer": OPTIMIZERS, **IMAGE_CHOICES, **self.choices}.get(setting)
+
+    @property
+    def any_images(self):
+        """True for a model whose builders take the image size and channels (chapter 07)."""
+        return "image_size" in self.defaults
+
+
+def image_shape(s):
+    return (s["image_size"], s["image_size"], s["channels"])
 
 
 def _style_networks(s):
@@ -61,17 +73,20 @@ def _style_networks(s):
     generator.build((None, s["latent_dim"]))
     # A Wasserstein critic must judge each image on its own (the gradient penalty is per sample), so it gets no
     # minibatch-std channel: that channel is what lets the minimax discriminator see a batch's variety.
-    discriminator = (models.wgan_critic(s["width"]) if s["loss"] in losses.WASSERSTEIN_LOSSES
-                     else models.dcgan_discriminator(s["width"], minibatch_std=True))
+    discriminator = (models.wgan_critic(s["width"], image_shape=image_shape(s))
+                     if s["loss"] in losses.WASSERSTEIN_LOSSES
+                     else models.dcgan_discriminator(s["width"], minibatch_std=True, image_shape=image_shape(s)))
     return generator, discriminator
 
 
 def _dcgan_networks(s):
-    return models.dcgan_generator(s["latent_dim"], s["width"]), models.dcgan_discriminator(s["width"])
+    return (models.dcgan_generator(s["latent_dim"], s["width"], image_shape(s)),
+            models.dcgan_discriminator(s["width"], image_shape=image_shape(s)))
 
 
 def _wgan_networks(s):
-    return models.dcgan_generator(s["latent_dim"], s["width"]), models.wgan_critic(s["width"], s["layer_norm"])
+    return (models.dcgan_generator(s["latent_dim"], s["width"], image_shape(s)),
+            models.wgan_critic(s["width"], s["layer_norm"], image_shape=image_shape(s)))
 
 
 _MODELS = [
@@ -83,7 +98,7 @@ _MODELS = [
     ModelSpec(
         "dcgan", chapter="02", summary="DCGAN (chapter 02)",
         build=_dcgan_networks,
-        defaults={**TRAINING, "latent_dim": 64, "width": 32, "loss": "non_saturating"},
+        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "width": 32, "loss": "non_saturating"},
         epochs=30, choices={"loss": MINIMAX_LOSSES}),
     # Chapter 03: the DCGAN networks with least-squares losses, and with a Wasserstein critic. The WGAN-GP paper
     # uses n_critic 5 and Adam 1e-4 (β1 0); 2 critic updates at 5e-4 (β1 0.5) learn the most in a few CPU
@@ -91,19 +106,19 @@ _MODELS = [
     ModelSpec(
         "lsgan", chapter="03", summary="least-squares GAN on the DCGAN networks (chapter 03)",
         build=_dcgan_networks,
-        defaults={**TRAINING, "latent_dim": 64, "width": 32, "loss": "least_squares"},
+        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "width": 32, "loss": "least_squares"},
         epochs=30, choices={"loss": MINIMAX_LOSSES}),
     ModelSpec(
         "wgan_gp", chapter="03", summary="WGAN with gradient penalty (chapter 03)",
         build=_wgan_networks,
-        defaults={**TRAINING, "learning_rate": 5e-4, "beta_2": 0.9, "latent_dim": 64, "width": 32,
+        defaults={**TRAINING, **IMAGES, "learning_rate": 5e-4, "beta_2": 0.9, "latent_dim": 64, "width": 32,
                   "layer_norm": False, "loss": "wgan_gp", "n_critic": 2, "gp_weight": 10.0},
         epochs=30, choices={"loss": ("wgan_gp",)}),
     # The original WGAN as its paper trains it: weights clipped to ±0.01, RMSprop 5e-5, 5 critic updates.
     ModelSpec(
         "wgan", chapter="03", summary="WGAN with weight clipping (chapter 03)",
         build=_wgan_networks,
-        defaults={**TRAINING, "optimizer": "rmsprop", "learning_rate": 5e-5, "latent_dim": 64, "width": 32,
+        defaults={**TRAINING, **IMAGES, "optimizer": "rmsprop", "learning_rate": 5e-5, "latent_dim": 64, "width": 32,
                   "layer_norm": False, "loss": "wgan_clip", "n_critic": 5, "clip_value": 0.01},
         epochs=30, choices={"loss": ("wgan_clip",)}),
     # Chapter 04: the style-based generator against the chapter 02 discriminator with a minibatch-std channel
@@ -117,9 +132,10 @@ _MODELS = [
         epochs=30, choices={"loss": ("non_saturating", "wgan_gp")}, truncation=True),
     ModelSpec(
         "cgan", chapter="06", summary="conditional DCGAN: label embedding in G, projection D (chapter 06)",
-        build=lambda s: (models.cgan_generator(s["latent_dim"], s["num_classes"], s["width"]),
-                         models.cgan_discriminator(s["num_classes"], s["width"])),
-        defaults={**TRAINING, "latent_dim": 64, "width": 32, "num_classes": 10, "loss": "non_saturating"},
+        build=lambda s: (models.cgan_generator(s["latent_dim"], s["num_classes"], s["width"],
+                                               image_shape=image_shape(s)),
+                         models.cgan_discriminator(s["num_classes"], s["width"], image_shape(s))),
+        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "width": 32, "num_classes": 10, "loss": "non_saturating"},
         epochs=30, choices={"loss": MINIMAX_LOSSES}),
     # The TensorFlow DCGAN tutorial as written there (Adam 1e-4 with Keras' default β1 0.9, batch 256, 100-d
     # noise): the peer baseline that bench/time_to_quality.py and chapter 05 measure every model against.
@@ -175,6 +191,10 @@ def check_settings(spec, settings):
         if not ok:
             raise ValueError(f"{spec.name} setting {key} must be a {type(default).__name__} "
                              f"(like its default {default!r}), got {value!r}")
+        if key == "augment":
+            from ganlib import augment  # the policy's own parser says what is wrong with it
+
+            augment.parse_policy(value)
         allowed = spec.allowed(key)
         if allowed is not None and value not in allowed:
             raise ValueError(f"{spec.name} setting {key}={value!r} is not one of {', '.join(map(str, allowed))}")

@@ -236,4 +236,5 @@ def load_gan(run_dir, strategy=None):
         raise RunDirError(f"{Path(run_dir) / 'config.json'}: {err}") from None
     if Checkpoints(gan.checkpoint(), Path(run_dir) / "checkpoints").restore() is None:
         raise RunDirError(f"{run_dir} has no checkpoint yet; train it first")
+    gan.config.update(config)  # what the run was trained on (dataset, image folder...) as well as its settings
     return gan

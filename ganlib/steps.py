@@ -20,7 +20,7 @@ import tensorflow as tf
 from ganlib import losses as gan_losses
 
 # One id per kind of draw, so that draws for different purposes at the same step are independent.
-PURPOSES = {"z": 0, "z_generator": 1, "epsilon": 2}
+PURPOSES = {"z": 0, "z_generator": 1, "epsilon": 2, "augment": 3}
 PURPOSE_STRIDE = 64  # room for n_critic < 16 critic updates × (z, ε) per step
 
 
@@ -65,6 +65,27 @@ class StepNoise:
         """Uniform[0, 1) draws for this replica's samples, shape (global_batch / replicas, *dims)."""
         return self._rows(tf.random.stateless_uniform((self.global_batch, *dims), self._seed(purpose, index)))
 
+    def replica_seed(self, purpose, index=0):
+        """A stateless seed for draws made on this replica's samples only (e.g. by DiffAugment): the step's seed
+        for ``purpose`` with the replica's index folded in, so that replicas draw independently."""
+        replica, _ = replica_context()
+        return tf.random.experimental.stateless_fold_in(self._seed(purpose, index), replica)
+
+
+def _identity(images, stream):
+    return images
+
+
+def make_augment(policy, noise):
+    """``augment(images, stream)``: DiffAugment (``ganlib.augment``, Zhao et al. 2020) with the ``policy``
+    ("color,translation,cutout"), drawing from the step's seed and ``stream`` — one stream per batch of a
+    step, so that the real and the fake batch are augmented independently. An empty policy: the identity."""
+    from ganlib import augment
+
+    if not augment.parse_policy(policy):
+        return _identity
+    return lambda images, stream: augment.diff_augment(images, noise.replica_seed("augment", stream), policy)
+
 
 def gradients(tape, loss, variables, optimizer):
     """∂loss/∂variables, ready for ``optimizer.apply``: of the loss averaged over the global batch, and scaled
@@ -95,7 +116,7 @@ def _skip_together(grads):
 
 
 def make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise, latent_dim,
-                    loss=gan_losses.ADVERSARIAL_LOSSES["non_saturating"], conditional=False):
+                    loss=gan_losses.ADVERSARIAL_LOSSES["non_saturating"], conditional=False, augment=_identity):
     """Build one GAN training step: both players updated from one forward pass (as in the TF DCGAN tutorial).
 
     Each call draws z ~ N(0, I) (``noise``: a ``StepNoise``), records the forward pass on two tapes, and lets
@@ -105,7 +126,8 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise, l
     minimax losses).
 
     ``conditional=True`` (chapter 06): the step takes (images, labels), G draws G(z, y) for the batch's own
-    labels y, and D judges D(x, y) — the conditional minimax game of Mirza & Osindero (2014).
+    labels y, and D judges D(x, y) — the conditional minimax game of Mirza & Osindero (2014). ``augment``
+    (chapter 07, ``make_augment``) transforms every image D sees, real and fake, in both players' losses.
     """
 
     def train_step(batch):
@@ -114,8 +136,8 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise, l
         with_labels = (lambda x: [x, labels]) if conditional else (lambda x: x)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake_images = generator(with_labels(z), training=True)
-            real_logits = discriminator(with_labels(real_images), training=True)
-            fake_logits = discriminator(with_labels(fake_images), training=True)
+            real_logits = discriminator(with_labels(augment(real_images, 0)), training=True)
+            fake_logits = discriminator(with_labels(augment(fake_images, 1)), training=True)
             d_loss = loss.discriminator(real_logits, fake_logits)
             g_loss = loss.generator(fake_logits)
         d_variables, g_variables = discriminator.trainable_variables, generator.trainable_variables
@@ -144,7 +166,7 @@ def clip_on_every_replica(critic, clip_value):
 
 
 def make_critic_step(generator, critic, g_optimizer, c_optimizer, noise, latent_dim, n_critic=5, gp_weight=10.0,
-                     clip_value=None, penalty_scale=1.0):
+                     clip_value=None, penalty_scale=1.0, augment=_identity):
     """Build one Wasserstein GAN step (Gulrajani et al. 2017, Algorithm 1): ``n_critic`` critic updates, each
     on its own real batch, then one generator update.
 
@@ -155,7 +177,8 @@ def make_critic_step(generator, critic, g_optimizer, c_optimizer, noise, latent_
     every critic weight is clipped to [−c, c] after each critic update instead of penalising the gradient
     (``gp_weight=0``). Returns the last critic update's values: d_loss (the critic's loss, penalty included),
     g_loss, gradient_penalty (unweighted) and wasserstein, the estimate E[f(x)] − E[f(G(z))] of the
-    Wasserstein-1 distance. ``penalty_scale``: see ``losses.gradient_penalty`` (mixed float16).
+    Wasserstein-1 distance. ``penalty_scale``: see ``losses.gradient_penalty`` (mixed float16). ``augment``
+    (chapter 07) transforms the real and fake images before the critic; the penalty is taken between them.
     """
     if int(n_critic) != n_critic or n_critic < 1:
         raise ValueError(f"n_critic must be a whole number ≥ 1, got {n_critic!r}")
@@ -163,8 +186,8 @@ def make_critic_step(generator, critic, g_optimizer, c_optimizer, noise, latent_
 
     def train_step(real_batches):
         for i in range(n_critic):  # unrolled when traced: n_critic is a Python int
-            real = real_batches[:, i]
-            fake = generator(noise.normal("z", latent_dim, index=i), training=True)
+            real = augment(real_batches[:, i], 2 * i)
+            fake = augment(generator(noise.normal("z", latent_dim, index=i), training=True), 2 * i + 1)
             with tf.GradientTape() as tape:
                 real_scores = critic(real, training=True)
                 fake_scores = critic(fake, training=True)
@@ -177,8 +200,8 @@ def make_critic_step(generator, critic, g_optimizer, c_optimizer, noise, latent_
             if clip_value is not None:
                 clip_on_every_replica(critic, clip_value)
         with tf.GradientTape() as tape:
-            fake_scores_for_g = critic(generator(noise.normal("z_generator", latent_dim), training=True),
-                                       training=True)
+            fake_for_g = augment(generator(noise.normal("z_generator", latent_dim), training=True), 2 * n_critic)
+            fake_scores_for_g = critic(fake_for_g, training=True)
             g_loss = gan_losses.wasserstein_generator_loss(fake_scores_for_g)
         variables = generator.trainable_variables
         g_optimizer.apply(gradients(tape, g_loss, variables, g_optimizer), variables)

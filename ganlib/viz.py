@@ -12,24 +12,25 @@ def to_uint8(images):
 
 
 def image_grid(images, ncols=None, padding=2, scale=1):
-    """Tile images (N, H, W[, 1]) in [-1, 1] into one uint8 picture (rows × cols, white padding),
-    each pixel repeated ``scale`` times in both directions."""
+    """Tile images (N, H, W[, C]) in [-1, 1] into one uint8 picture (rows × cols, white padding): grey (H', W')
+    for one channel, colour (H', W', 3) for three; each pixel repeated ``scale`` times in both directions."""
     images = to_uint8(images)
-    if images.ndim == 4:
+    if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
-    n, h, w = images.shape
+    n, h, w = images.shape[:3]
     ncols = ncols or int(np.ceil(np.sqrt(n)))
     nrows = int(np.ceil(n / ncols))
-    grid = np.full((nrows * (h + padding) + padding, ncols * (w + padding) + padding), 255, np.uint8)
+    grid = np.full((nrows * (h + padding) + padding, ncols * (w + padding) + padding, *images.shape[3:]), 255,
+                   np.uint8)
     for i, image in enumerate(images):
         r, c = divmod(i, ncols)
         top, left = padding + r * (h + padding), padding + c * (w + padding)
         grid[top : top + h, left : left + w] = image
-    return np.kron(grid, np.ones((scale, scale), np.uint8)) if scale > 1 else grid
+    return grid.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else grid
 
 
 def upscale(images, size):
-    """Images (N, H, W, 1) in [-1, 1] resized to ``size``×``size`` with bicubic interpolation (smooth
+    """Images (N, H, W, C) in [-1, 1] resized to ``size``×``size`` with bicubic interpolation (smooth
     strokes for printing, rather than the blocks of repeating pixels), clipped back to [-1, 1]."""
     import tensorflow as tf
 
@@ -98,7 +99,7 @@ def show_images(images, ncols=None, title=None, scale=3):
 
     grid = image_grid(images, ncols)
     fig, ax = plt.subplots(figsize=(scale * grid.shape[1] / 100, scale * grid.shape[0] / 100))
-    ax.imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
     ax.axis("off")
     if title:
         ax.set_title(title)

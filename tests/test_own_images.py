@@ -1,0 +1,99 @@
+"""Chapter 07: models of any size and colour, DiffAugment as a run setting, and the command line on a folder of
+your own pictures (train, sample, evaluate), with its bad inputs."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ganlib import models, train
+from helpers import one_error_line
+
+
+@pytest.fixture(scope="module")
+def picture_folder(tmp_path_factory):
+    """60 small colour pictures in nested folders: a red or a blue square on noise."""
+    root = tmp_path_factory.mktemp("pictures")
+    rng = np.random.default_rng(0)
+    for i in range(60):
+        picture = (rng.uniform(size=(40, 48, 3)) * 255).astype(np.uint8)
+        picture[10:30, 14:34] = (255, 0, 0) if i % 2 else (0, 0, 255)
+        folder = root / ("sub" if i % 3 == 0 else "")
+        folder.mkdir(exist_ok=True)
+        Image.fromarray(picture).save(folder / f"p{i}.png")
+    return root
+
+
+@pytest.mark.parametrize("size, channels", [(28, 1), (32, 3), (64, 3), (48, 1)])
+def test_the_convolutional_builders_take_any_size_and_channels(size, channels):
+    shape = (size, size, channels)
+    generator = models.dcgan_generator(16, 8, shape)
+    assert generator.output_shape[1:] == shape
+    for discriminator in (models.dcgan_discriminator(8, image_shape=shape),
+                          models.wgan_critic(8, layer_norm=True, image_shape=shape),
+                          models.cgan_discriminator(10, 8, shape)):
+        assert discriminator.output_shape[1:] == (1,)
+
+
+def test_the_digit_models_are_unchanged_by_the_generalisation():
+    # chapter 02's networks at 28×28×1, layer for layer (their parameter counts pin them down)
+    assert models.dcgan_generator(64, 32).count_params() == 246_657
+    assert models.dcgan_discriminator(32).count_params() == 36_513
+    assert models.resolution_plan(28) == (7, 2) and models.resolution_plan(64) == (4, 4)
+    with pytest.raises(ValueError, match="4 to 7 times a power of two"):
+        models.resolution_plan(36)
+
+
+def test_augmentation_is_a_setting_and_trains(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (64, 32, 32, 3)).astype(np.uint8)
+    gan = train.build_gan("dcgan", image_size=32, channels=3, width=8, batch_size=16,
+                          augment="color,translation,cutout")
+    result = train.fit(gan, images, 1, tmp_path, progress=False, verbose=False)
+    assert result.stopped_by == "epochs" and np.all(np.isfinite(result.history.steps["d_loss"]))
+    with pytest.raises(ValueError, match="unknown DiffAugment policy 'colr'"):
+        train.build_gan("dcgan", augment="colr,cutout")
+
+
+def test_train_sample_and_evaluate_a_folder_of_pictures(cli, tmp_path, picture_folder):
+    run = tmp_path / "runs" / "mine"
+    status, out, err = cli("train", "dcgan", "--images", picture_folder, "--size", "32", "--epochs", "1",
+                           "--batch-size", "16", "--set", "width=8", "--out", run)
+    assert status == 0, err
+    assert "60 images" in err + out and "held out" in out
+    config = json.loads((run / "config.json").read_text())
+    assert (config["image_size"], config["channels"], config["dataset"]) == (32, 3, "folder")
+    assert list((tmp_path / "runs" / ".image-cache").glob("*.npz"))  # the decoded pictures, beside the run
+    status, _, err = cli("sample", run, "--n", "4", "--out", tmp_path / "s.npy")
+    assert status == 0, err
+    assert np.load(tmp_path / "s.npy").shape == (4, 32, 32, 3)
+    status, out, err = cli("evaluate", run, "--n", "40")
+    assert status == 0, err
+    measured = json.loads(out.strip().splitlines()[-1])
+    assert measured["features"].startswith("none") and "fid" not in measured  # no MNIST classifier on colour
+    assert measured["memorisation_ratio"] > 0 and 0 <= measured["d_real_on_held_out"] <= 1
+
+
+def test_bad_folders_and_flags_are_one_line(cli, tmp_path, picture_folder):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("no pictures here")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "a.png").write_bytes(b"not a png")
+    (tmp_path / "a_file.png").write_bytes(b"x")
+    cases = [
+        (["train", "dcgan", "--images", tmp_path / "missing"], "does not exist"),
+        (["train", "dcgan", "--images", tmp_path / "empty"], "is empty"),
+        (["train", "dcgan", "--images", tmp_path / "notes"], "holds no PNG, JPEG, WebP or GIF files"),
+        (["train", "dcgan", "--images", tmp_path / "broken"], "none of its 1 pictures could be used"),
+        (["train", "dcgan", "--images", tmp_path / "a_file.png"], "is a file, not a folder"),
+        (["train", "dcgan", "--images", picture_folder, "--size", "36"], "4 to 7 times a power of two"),
+        (["train", "gan", "--images", picture_folder], "draws 28×28 digits only"),
+        (["train", "cgan", "--images", picture_folder], "needs a class label for every picture"),
+        (["train", "dcgan", "--size", "32"], "go with --images"),
+        (["train", "dcgan", "--images", picture_folder, "--set", "augment=flip"], "unknown DiffAugment policy"),
+    ]
+    for args, says in cases:
+        status, out, err = cli(*args)
+        assert status == 2, (args, err)
+        assert says in one_error_line(err), (args, err)
