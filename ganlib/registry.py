@@ -73,9 +73,8 @@ def _style_networks(s):
     generator.build((None, s["latent_dim"]))
     # A Wasserstein critic must judge each image on its own (the gradient penalty is per sample), so it gets no
     # minibatch-std channel: that channel is what lets the minimax discriminator see a batch's variety.
-    discriminator = (models.wgan_critic(s["width"], image_shape=image_shape(s))
-                     if s["loss"] in losses.WASSERSTEIN_LOSSES
-                     else models.dcgan_discriminator(s["width"], minibatch_std=True, image_shape=image_shape(s)))
+    discriminator = (models.wgan_critic(s["width"]) if s["loss"] in losses.WASSERSTEIN_LOSSES
+                     else models.dcgan_discriminator(s["width"], minibatch_std=True))
     return generator, discriminator
 
 
