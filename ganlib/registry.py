@@ -69,12 +69,14 @@ def image_shape(s):
 
 def _style_networks(s):
     generator = style.StyleGenerator(s["latent_dim"], s["w_dim"], s["mapping_layers"], s["width"],
-                                     s["mixing_prob"], seed=s["seed"])
+                                     s["mixing_prob"], seed=s["seed"], image_size=s["image_size"],
+                                     image_channels=s["channels"])
     generator.build((None, s["latent_dim"]))
     # A Wasserstein critic must judge each image on its own (the gradient penalty is per sample), so it gets no
     # minibatch-std channel: that channel is what lets the minimax discriminator see a batch's variety.
-    discriminator = (models.wgan_critic(s["width"]) if s["loss"] in losses.WASSERSTEIN_LOSSES
-                     else models.dcgan_discriminator(s["width"], minibatch_std=True))
+    discriminator = (models.wgan_critic(s["width"], image_shape=image_shape(s))
+                     if s["loss"] in losses.WASSERSTEIN_LOSSES
+                     else models.dcgan_discriminator(s["width"], minibatch_std=True, image_shape=image_shape(s)))
     return generator, discriminator
 
 
@@ -126,7 +128,8 @@ _MODELS = [
     ModelSpec(
         "style", chapter="04", summary="style-based generator (chapter 04)",
         build=_style_networks,
-        defaults={**TRAINING, "latent_dim": 64, "w_dim": 64, "mapping_layers": 3, "width": 32, "mixing_prob": 0.0,
+        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "w_dim": 64, "mapping_layers": 3, "width": 32,
+                  "mixing_prob": 0.0,
                   "loss": "non_saturating", "n_critic": 2, "gp_weight": 10.0},
         epochs=30, choices={"loss": ("non_saturating", "wgan_gp")}, truncation=True),
     ModelSpec(

@@ -10,8 +10,9 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
+from ganlib.models import MAX_WIDTH_FACTOR, resolution_plan
+
 IMAGE_SIZE = 28
-BASE_SIZE = 7  # the learned constant is 7×7; two upsampling blocks reach 28×28
 
 
 def channel_statistics(x, epsilon=1e-5):
@@ -150,12 +151,13 @@ def truncate(w, w_avg, psi):
 
 @keras.saving.register_keras_serializable("ganlib")
 class StyleGenerator(keras.Model):
-    """A style-based generator for 28×28 images (StyleGAN, scaled down for a CPU).
+    """A style-based generator (StyleGAN, scaled down for a CPU), for 28×28 digits by default.
 
     z → mapping network → w; a learned 7×7 constant, styled by AdaIN(w_0), then passes three blocks (7×7,
     14×14, 28×28), each [bilinear ×2 upsampling] → Conv 3×3 → noise injection → LeakyReLU(0.2) →
     AdaIN(w_block); a 1×1 conv with tanh makes the image. Block i takes its own style ws[:, i] (block 0's
-    also styles the constant), so styles can be mixed.
+    also styles the constant), so styles can be mixed. Other ``image_size``s and ``image_channels``
+    (chapter 07) start from a 4×4 to 7×7 constant (``models.resolution_plan``) with one block per doubling.
 
     In training (``training=True``) the generator keeps w̄, a moving average of w (for truncation), and
     applies style-mixing regularisation: with probability ``mixing_prob`` an image takes the styles of a
@@ -164,12 +166,16 @@ class StyleGenerator(keras.Model):
     """
 
     def __init__(self, latent_dim=64, w_dim=64, mapping_layers=3, width=32, mixing_prob=0.9,
-                 w_avg_decay=0.995, seed=0, **kwargs):
+                 w_avg_decay=0.995, seed=0, image_size=IMAGE_SIZE, image_channels=1, **kwargs):
         super().__init__(**{"name": "style_generator", **kwargs})
         self.latent_dim, self.w_dim, self.mapping_layers, self.width = latent_dim, w_dim, mapping_layers, width
         self.mixing_prob, self.w_avg_decay, self.seed = mixing_prob, w_avg_decay, seed
-        self.channels = (2 * width, width, width // 2)
-        self.sizes = (BASE_SIZE, 2 * BASE_SIZE, 4 * BASE_SIZE)
+        self.image_size, self.image_channels = image_size, image_channels
+        self.base_size, doublings = resolution_plan(image_size)
+        # channels halve block by block on the way up, from 2·width at 28×28's 7×7 block to width/2 at 28×28
+        self.channels = tuple(max(width // 2, width * min(2 ** (doublings - 1 - i), MAX_WIDTH_FACTOR))
+                              for i in range(doublings + 1))
+        self.sizes = tuple(self.base_size * 2**i for i in range(doublings + 1))
         self.num_blocks = len(self.channels)
         self.mapping = mapping_network(latent_dim, w_dim, mapping_layers)
         # one attribute per block (not a list) so that tf.train.Checkpoint saves every block's weights
@@ -178,7 +184,7 @@ class StyleGenerator(keras.Model):
         # as in StyleGAN's first block, the constant is styled before the first convolution, so that the
         # convolution already builds a different 7×7 layout for every style
         self.const_adain = AdaIN(name="const_adain")
-        self.to_image = layers.Conv2D(1, 1, activation="tanh", name="to_image", dtype="float32")
+        self.to_image = layers.Conv2D(image_channels, 1, activation="tanh", name="to_image", dtype="float32")
         # a tf.random.Generator (not a keras SeedGenerator) so checkpoints hold its state and a resumed run
         # draws the same mixing and noise as an uninterrupted one
         self.rng = tf.random.Generator.from_seed(seed + 1000)
@@ -189,7 +195,7 @@ class StyleGenerator(keras.Model):
 
     def build(self, input_shape=None):
         # random, not ones: instance normalisation of a constant channel would have no gradient to follow
-        self.const = self.add_weight(shape=(1, BASE_SIZE, BASE_SIZE, self.channels[0]),
+        self.const = self.add_weight(shape=(1, self.base_size, self.base_size, self.channels[0]),
                                      initializer=keras.initializers.RandomNormal(seed=self.seed), name="const")
         self.w_avg = self.add_weight(shape=(self.w_dim,), initializer="zeros", trainable=False, name="w_avg")
         # fixed noise maps, one attribute each (see __init__), used when generating
@@ -198,8 +204,8 @@ class StyleGenerator(keras.Model):
                 shape=(1, size, size, 1), initializer=keras.initializers.RandomNormal(seed=self.seed + i),
                 trainable=False, name=f"fixed_noise_{size}"))
         self.mapping.build((None, self.latent_dim))
-        self.const_adain.build([(None, BASE_SIZE, BASE_SIZE, self.channels[0]), (None, self.w_dim)])
-        h_shape = (None, BASE_SIZE, BASE_SIZE, self.channels[0])
+        self.const_adain.build([(None, self.base_size, self.base_size, self.channels[0]), (None, self.w_dim)])
+        h_shape = (None, self.base_size, self.base_size, self.channels[0])
         for block, size in zip(self.blocks, self.sizes):
             block.build([h_shape, (None, size, size, 1), (None, self.w_dim)])
             h_shape = (None, size, size, block.channels)
@@ -254,4 +260,5 @@ class StyleGenerator(keras.Model):
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim, "w_dim": self.w_dim,
                 "mapping_layers": self.mapping_layers, "width": self.width, "mixing_prob": self.mixing_prob,
-                "w_avg_decay": self.w_avg_decay, "seed": self.seed}
+                "w_avg_decay": self.w_avg_decay, "seed": self.seed, "image_size": self.image_size,
+                "image_channels": self.image_channels}

@@ -97,3 +97,18 @@ def test_bad_folders_and_flags_are_one_line(cli, tmp_path, picture_folder):
         status, out, err = cli(*args)
         assert status == 2, (args, err)
         assert says in one_error_line(err), (args, err)
+
+
+@pytest.mark.parametrize("size, channels", [(32, 3), (64, 1)])
+def test_the_style_based_generator_takes_any_size_and_channels(size, channels):
+    gan = train.build_gan("style", image_size=size, channels=channels, width=8, w_dim=16)
+    assert gan.image_shape == (size, size, channels)
+    assert gan.generator.sizes[-1] == size and gan.generator.sizes[0] in (4, 5, 6, 7)
+    assert gan.discriminator.output_shape[1:] == (1,)
+    assert gan.sample(2, seed=0, psi=0.7).shape == (2, size, size, channels)
+
+
+def test_the_style_digit_model_is_unchanged():
+    gan = train.build_gan("style")
+    assert gan.generator.sizes == (7, 14, 28) and gan.generator.channels == (64, 32, 16)
+    assert gan.generator.count_params() == 99_734
