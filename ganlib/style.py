@@ -91,33 +91,47 @@ class NoiseInjection(layers.Layer):
 
 @keras.saving.register_keras_serializable("ganlib")
 class StyleBlock(layers.Layer):
-    """One generator block: [bilinear ×2 upsampling] → Conv 3×3 → noise injection → LeakyReLU(0.2) → AdaIN(w).
-    Called on [h, noise, w]."""
+    """One generator block: [bilinear ×2 upsampling] → (Conv 3×3 → noise injection → LeakyReLU(0.2) → AdaIN(w))
+    once, or twice with ``convs=2`` as in StyleGAN. Called on [h, noise, w]."""
 
-    def __init__(self, channels, upsample, **kwargs):
+    def __init__(self, channels, upsample, convs=1, **kwargs):
         super().__init__(**kwargs)
-        self.channels, self.upsample = channels, upsample
+        self.channels, self.upsample, self.convs = channels, upsample, convs
         self.upsampling = layers.UpSampling2D(2, interpolation="bilinear") if upsample else None
         self.conv = layers.Conv2D(channels, 3, padding="same", name="conv")
         self.noise = NoiseInjection(name="noise")
         self.adain = AdaIN(name="adain")
+        if convs == 2:  # attributes, not a list, so that checkpoints name every weight
+            self.conv_2 = layers.Conv2D(channels, 3, padding="same", name="conv_2")
+            self.noise_2 = NoiseInjection(name="noise_2")
+            self.adain_2 = AdaIN(name="adain_2")
+
+    def stages(self):
+        """(conv, noise injection, AdaIN) for each convolution of the block."""
+        second = [(self.conv_2, self.noise_2, self.adain_2)] if self.convs == 2 else []
+        return [(self.conv, self.noise, self.adain)] + second
 
     def build(self, input_shape):
         h_shape, noise_shape, w_shape = input_shape
         size = h_shape[1] * (2 if self.upsample else 1)
-        self.conv.build((None, size, size, h_shape[-1]))
-        self.noise.build([(None, size, size, self.channels), noise_shape])
-        self.adain.build([(None, size, size, self.channels), w_shape])
+        in_channels = h_shape[-1]
+        for conv, noise, adain in self.stages():
+            conv.build((None, size, size, in_channels))
+            noise.build([(None, size, size, self.channels), noise_shape])
+            adain.build([(None, size, size, self.channels), w_shape])
+            in_channels = self.channels
 
     def call(self, inputs):
         h, noise, w = inputs
         if self.upsampling is not None:
             h = self.upsampling(h)
-        h = self.noise([self.conv(h), noise])
-        return self.adain([ops.leaky_relu(h, 0.2), w])
+        for conv, inject_noise, adain in self.stages():
+            h = inject_noise([conv(h), noise])
+            h = adain([ops.leaky_relu(h, 0.2), w])
+        return h
 
     def get_config(self):
-        return {**super().get_config(), "channels": self.channels, "upsample": self.upsample}
+        return {**super().get_config(), "channels": self.channels, "upsample": self.upsample, "convs": self.convs}
 
 
 def mapping_network(latent_dim=64, w_dim=64, num_layers=3):
@@ -166,8 +180,10 @@ class StyleGenerator(keras.Model):
     """
 
     def __init__(self, latent_dim=64, w_dim=64, mapping_layers=3, width=32, mixing_prob=0.9,
-                 w_avg_decay=0.995, seed=0, image_size=IMAGE_SIZE, image_channels=1, **kwargs):
+                 w_avg_decay=0.995, seed=0, image_size=IMAGE_SIZE, image_channels=1, convs_per_block=1,
+                 const_input=True, **kwargs):
         super().__init__(**{"name": "style_generator", **kwargs})
+        self.convs_per_block, self.const_input = convs_per_block, const_input
         self.latent_dim, self.w_dim, self.mapping_layers, self.width = latent_dim, w_dim, mapping_layers, width
         self.mixing_prob, self.w_avg_decay, self.seed = mixing_prob, w_avg_decay, seed
         self.image_size, self.image_channels = image_size, image_channels
@@ -180,10 +196,13 @@ class StyleGenerator(keras.Model):
         self.mapping = mapping_network(latent_dim, w_dim, mapping_layers)
         # one attribute per block (not a list) so that tf.train.Checkpoint saves every block's weights
         for i, (c, size) in enumerate(zip(self.channels, self.sizes)):
-            setattr(self, f"block_{size}", StyleBlock(c, upsample=i > 0, name=f"block_{size}"))
+            setattr(self, f"block_{size}", StyleBlock(c, upsample=i > 0, convs=convs_per_block, name=f"block_{size}"))
         # as in StyleGAN's first block, the constant is styled before the first convolution, so that the
         # convolution already builds a different 7×7 layout for every style
         self.const_adain = AdaIN(name="const_adain")
+        # const_input=False: the first map is made from w by a dense layer (as a DCGAN starts from z) instead
+        base_units = self.base_size * self.base_size * self.channels[0]
+        self.from_w = None if const_input else layers.Dense(base_units, name="from_w")
         self.to_image = layers.Conv2D(image_channels, 1, activation="tanh", name="to_image", dtype="float32")
         # a tf.random.Generator (not a keras SeedGenerator) so checkpoints hold its state and a resumed run
         # draws the same mixing and noise as an uninterrupted one
@@ -195,8 +214,9 @@ class StyleGenerator(keras.Model):
 
     def build(self, input_shape=None):
         # random, not ones: instance normalisation of a constant channel would have no gradient to follow
-        self.const = self.add_weight(shape=(1, self.base_size, self.base_size, self.channels[0]),
-                                     initializer=keras.initializers.RandomNormal(seed=self.seed), name="const")
+        if self.const_input:
+            self.const = self.add_weight(shape=(1, self.base_size, self.base_size, self.channels[0]),
+                                         initializer=keras.initializers.RandomNormal(seed=self.seed), name="const")
         self.w_avg = self.add_weight(shape=(self.w_dim,), initializer="zeros", trainable=False, name="w_avg")
         # fixed noise maps, one attribute each (see __init__), used when generating
         for i, size in enumerate(self.sizes):
@@ -204,6 +224,8 @@ class StyleGenerator(keras.Model):
                 shape=(1, size, size, 1), initializer=keras.initializers.RandomNormal(seed=self.seed + i),
                 trainable=False, name=f"fixed_noise_{size}"))
         self.mapping.build((None, self.latent_dim))
+        if self.from_w is not None:
+            self.from_w.build((None, self.w_dim))
         self.const_adain.build([(None, self.base_size, self.base_size, self.channels[0]), (None, self.w_dim)])
         h_shape = (None, self.base_size, self.base_size, self.channels[0])
         for block, size in zip(self.blocks, self.sizes):
@@ -243,7 +265,11 @@ class StyleGenerator(keras.Model):
     def synthesise(self, ws, noise=None, training=False):
         """Images from one style per block, ws shaped (N, num_blocks, w_dim); ``noise`` as in ``noise_inputs``."""
         n = ops.shape(ws)[0]
-        h = self.const_adain([ops.repeat(self.const, n, axis=0), ws[:, 0]])
+        if self.from_w is None:
+            start = ops.repeat(self.const, n, axis=0)
+        else:
+            start = ops.reshape(self.from_w(ws[:, 0]), (-1, self.base_size, self.base_size, self.channels[0]))
+        h = self.const_adain([start, ws[:, 0]])
         for i, (block, noise_map) in enumerate(zip(self.blocks, self.noise_inputs(n, noise))):
             h = block([h, noise_map, ws[:, i]])
         return self.to_image(h)
@@ -261,4 +287,5 @@ class StyleGenerator(keras.Model):
         return {**super().get_config(), "latent_dim": self.latent_dim, "w_dim": self.w_dim,
                 "mapping_layers": self.mapping_layers, "width": self.width, "mixing_prob": self.mixing_prob,
                 "w_avg_decay": self.w_avg_decay, "seed": self.seed, "image_size": self.image_size,
-                "image_channels": self.image_channels}
+                "image_channels": self.image_channels, "convs_per_block": self.convs_per_block,
+                "const_input": self.const_input}
