@@ -85,6 +85,8 @@ class GAN:
                     average.assign(weight)
         self.sampler = self.average_generator or generator  # the generator that draws samples and grids
         self.noise = steps.StepNoise(self.seed, self.step, config["batch_size"])
+        if getattr(generator, "grow_steps", 0):
+            generator.follow_step(self.step)  # the level of step 0 (or of a restored step: see after_step)
         self.replica_step = self._make_replica_step()
         self.values = steps.STEP_VALUES["critic" if self.critic_loop else "adversarial"]
         self._one_step, self._image_shape = None, None
@@ -93,7 +95,8 @@ class GAN:
         c = self.config
         players = (self.generator, self.discriminator, self.g_optimizer, self.d_optimizer, self.noise,
                    self.latent_dim)
-        augment = steps.make_augment(c["augment"], self.noise)
+        view = getattr(self.generator, "view", None) if c.get("grow_steps") else None  # a growing generator
+        augment = steps.make_augment(c["augment"], self.noise, view)
         if self.critic_loop:
             clipping = c["loss"] == "wgan_clip"
             return steps.make_critic_step(*players, n_critic=c["n_critic"],
@@ -104,6 +107,14 @@ class GAN:
         return steps.make_train_step(*players, loss=losses.ADVERSARIAL_LOSSES[c["loss"]],
                                      conditional=self.num_classes > 0, augment=augment)
 
+    def after_step(self):
+        """What follows every train step (the loop calls it in the cross-replica context): the moving average of G,
+        and a growing generator's resolution (chapter 07)."""
+        for generator in filter(None, (self.generator, self.average_generator)):
+            if getattr(generator, "grow_steps", 0):
+                generator.follow_step(self.step)
+        self.update_average()
+
     def update_average(self):
         """θ̄ ← β_t θ̄ + (1 − β_t) θ for every float variable of G (weights, BatchNorm statistics, w̄), with
         β_t = min(β, (1 + t) / (10 + t)) at step t so that the early average is not stuck at G's random start.
@@ -113,7 +124,7 @@ class GAN:
         t = tf.cast(self.step, tf.float32)
         beta = tf.minimum(self.ema, (1.0 + t) / (10.0 + t))
         for average, weight in zip(self.average_generator.variables, self.generator.variables):
-            if average.dtype in ("float32", tf.float32):
+            if average.dtype in ("float32", tf.float32) and "level" not in average.name:
                 average.assign(beta * average + (1.0 - beta) * weight)
             else:
                 average.assign(weight)
@@ -140,7 +151,7 @@ class GAN:
             def one_step(batch):
                 values = self.strategy.run(self.replica_step, args=(batch,))
                 self.step.assign_add(1)
-                self.update_average()
+                self.after_step()
                 return {k: self.strategy.reduce("MEAN", v, axis=None) for k, v in values.items()}
 
             self._one_step = tf.function(one_step)

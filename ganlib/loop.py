@@ -39,7 +39,7 @@ class StepRunner:
                 means = [tf.cast(strategy.reduce("MEAN", per_replica[k], axis=None), tf.float32) for k in values]
                 arrays = tuple(array.write(i, mean) for array, mean in zip(arrays, means))
                 gan.step.assign_add(1)
-                gan.update_average()
+                gan.after_step()
             return {k: array.stack() for k, array in zip(values, arrays)}
 
         self.run = run

@@ -71,7 +71,7 @@ def _style_networks(s):
     generator = style.StyleGenerator(s["latent_dim"], s["w_dim"], s["mapping_layers"], s["width"],
                                      s["mixing_prob"], seed=s["seed"], image_size=s["image_size"],
                                      image_channels=s["channels"], convs_per_block=s["convs_per_block"],
-                                     const_input=s["const_input"])
+                                     const_input=s["const_input"], grow_steps=s["grow_steps"])
     generator.build((None, s["latent_dim"]))
     # A Wasserstein critic must judge each image on its own (the gradient penalty is per sample), so it gets no
     # minibatch-std channel: that channel is what lets the minimax discriminator see a batch's variety.
@@ -130,7 +130,7 @@ _MODELS = [
         "style", chapter="04", summary="style-based generator (chapter 04)",
         build=_style_networks,
         defaults={**TRAINING, **IMAGES, "latent_dim": 64, "w_dim": 64, "mapping_layers": 3, "width": 32,
-                  "convs_per_block": 1, "const_input": True, "mixing_prob": 0.0,
+                  "convs_per_block": 1, "const_input": True, "grow_steps": 0, "mixing_prob": 0.0,
                   "loss": "non_saturating", "n_critic": 2, "gp_weight": 10.0},
         epochs=30, choices={"loss": ("non_saturating", "wgan_gp"), "convs_per_block": (1, 2)}, truncation=True),
     ModelSpec(
@@ -169,6 +169,7 @@ LIMITS = {
     "gp_weight": (lambda v: v >= 0, "at least 0"),
     "clip_value": (lambda v: v > 0, "greater than 0"),
     "ema": (lambda v: 0 <= v < 1, "in [0, 1) (0: no moving average)"),
+    "grow_steps": (lambda v: v >= 0, "at least 0 (0: no growing)"),
 }
 
 

@@ -76,15 +76,25 @@ def _identity(images, stream):
     return images
 
 
-def make_augment(policy, noise):
-    """``augment(images, stream)``: DiffAugment (``ganlib.augment``, Zhao et al. 2020) with the ``policy``
-    ("color,translation,cutout"), drawing from the step's seed and ``stream`` — one stream per batch of a
-    step, so that the real and the fake batch are augmented independently. An empty policy: the identity."""
+def make_augment(policy, noise, view=None):
+    """``augment(images, stream)``: what the discriminator sees of every image, real or fake (chapter 07).
+    ``view`` first (a growing generator's current resolution), then DiffAugment (``ganlib.augment``, Zhao et al.
+    2020) with the ``policy`` ("color,translation,cutout"), drawing from the step's seed and ``stream`` — one
+    stream per batch of a step, so that the real and the fake batch are augmented independently. No view and
+    an empty policy: the identity."""
     from ganlib import augment
 
-    if not augment.parse_policy(policy):
+    policy_set = bool(augment.parse_policy(policy))
+    if not policy_set and view is None:
         return _identity
-    return lambda images, stream: augment.diff_augment(images, noise.replica_seed("augment", stream), policy)
+
+    def transform(images, stream):
+        images = view(images) if view is not None else images
+        if policy_set:
+            images = augment.diff_augment(images, noise.replica_seed("augment", stream), policy)
+        return images
+
+    return transform
 
 
 def gradients(tape, loss, variables, optimizer):

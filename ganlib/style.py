@@ -181,9 +181,9 @@ class StyleGenerator(keras.Model):
 
     def __init__(self, latent_dim=64, w_dim=64, mapping_layers=3, width=32, mixing_prob=0.9,
                  w_avg_decay=0.995, seed=0, image_size=IMAGE_SIZE, image_channels=1, convs_per_block=1,
-                 const_input=True, **kwargs):
+                 const_input=True, grow_steps=0, **kwargs):
         super().__init__(**{"name": "style_generator", **kwargs})
-        self.convs_per_block, self.const_input = convs_per_block, const_input
+        self.convs_per_block, self.const_input, self.grow_steps = convs_per_block, const_input, grow_steps
         self.latent_dim, self.w_dim, self.mapping_layers, self.width = latent_dim, w_dim, mapping_layers, width
         self.mixing_prob, self.w_avg_decay, self.seed = mixing_prob, w_avg_decay, seed
         self.image_size, self.image_channels = image_size, image_channels
@@ -204,6 +204,10 @@ class StyleGenerator(keras.Model):
         base_units = self.base_size * self.base_size * self.channels[0]
         self.from_w = None if const_input else layers.Dense(base_units, name="from_w")
         self.to_image = layers.Conv2D(image_channels, 1, activation="tanh", name="to_image", dtype="float32")
+        if grow_steps:  # growing (chapter 07): one more 1×1 "to image" layer per lower resolution
+            for size in self.sizes[:-1]:
+                setattr(self, f"to_image_{size}",
+                        layers.Conv2D(image_channels, 1, activation="tanh", name=f"to_image_{size}", dtype="float32"))
         # a tf.random.Generator (not a keras SeedGenerator) so checkpoints hold its state and a resumed run
         # draws the same mixing and noise as an uninterrupted one
         self.rng = tf.random.Generator.from_seed(seed + 1000)
@@ -232,6 +236,10 @@ class StyleGenerator(keras.Model):
             block.build([h_shape, (None, size, size, 1), (None, self.w_dim)])
             h_shape = (None, size, size, block.channels)
         self.to_image.build(h_shape)
+        if self.grow_steps:
+            for block, size in zip(self.blocks[:-1], self.sizes[:-1]):
+                getattr(self, f"to_image_{size}").build((None, size, size, block.channels))
+            self.level = self.add_weight(shape=(), initializer="zeros", trainable=False, name="level")
         self.built = True
 
     def call(self, z, training=False):
@@ -264,6 +272,8 @@ class StyleGenerator(keras.Model):
 
     def synthesise(self, ws, noise=None, training=False):
         """Images from one style per block, ws shaped (N, num_blocks, w_dim); ``noise`` as in ``noise_inputs``."""
+        if self.grow_steps:
+            return self.growing_synthesis(ws, noise)  # chapter 07: the resolution grows as training goes on
         n = ops.shape(ws)[0]
         if self.from_w is None:
             start = ops.repeat(self.const, n, axis=0)
@@ -273,6 +283,61 @@ class StyleGenerator(keras.Model):
         for i, (block, noise_map) in enumerate(zip(self.blocks, self.noise_inputs(n, noise))):
             h = block([h, noise_map, ws[:, i]])
         return self.to_image(h)
+
+    # --- Chapter 07: growing the resolution (ProGAN, Karras et al. 2018; StyleGAN 1) --------------------------
+
+    def follow_step(self, step):
+        """Set the growth level from the training step: level ℓ = step / grow_steps, up to the last block. At
+        ℓ = k + α the generator draws at its k-th block's resolution, fading the next one in as α goes 0 → 1."""
+        self.level.assign(ops.minimum(ops.cast(step, "float32") / self.grow_steps, self.num_blocks - 1.0))
+
+    def _at_level(self, branch):
+        """``branch(k, α)`` for the current level's k (a Python int, so that only blocks up to k + 1 are built into
+        that branch of the graph) and α, via ``tf.switch_case``."""
+        k = tf.cast(tf.minimum(tf.floor(self.level), self.num_blocks - 1), tf.int32)
+        alpha = self.level - tf.cast(k, tf.float32)
+        return tf.switch_case(k, [lambda k=k_: branch(k, alpha) for k_ in range(self.num_blocks)])
+
+    def _to_full_size(self, images):
+        factor = self.image_size // images.shape[1]
+        return images if factor == 1 else ops.repeat(ops.repeat(images, factor, axis=1), factor, axis=2)
+
+    def growing_synthesis(self, ws, noise=None):
+        """Images at the current level: (1 − α)·up(to_image_k(h_k)) + α·to_image_{k+1}(h_{k+1}), brought to full
+        size by repeating pixels, so that the discriminator always takes one shape of image."""
+        n = ops.shape(ws)[0]
+        noise_maps = self.noise_inputs(n, noise)
+        to_image = [getattr(self, f"to_image_{s}") for s in self.sizes[:-1]] + [self.to_image]
+
+        def branch(k, alpha):
+            start = (ops.repeat(self.const, n, axis=0) if self.from_w is None else
+                     ops.reshape(self.from_w(ws[:, 0]), (-1, self.base_size, self.base_size, self.channels[0])))
+            h, outputs = self.const_adain([start, ws[:, 0]]), []
+            for i in range(min(k + 2, self.num_blocks)):
+                h = self.blocks[i]([h, noise_maps[i], ws[:, i]])
+                outputs.append(to_image[i](h))
+            if k == self.num_blocks - 1:
+                return outputs[k]
+            low = ops.repeat(ops.repeat(outputs[k], 2, axis=1), 2, axis=2)
+            return self._to_full_size((1.0 - alpha) * low + alpha * outputs[k + 1])
+
+        return self._at_level(branch)
+
+    def view(self, images):
+        """What the discriminator sees of any image while the generator grows: the image at the current level's
+        resolution (average-pooled), blended between levels k and k + 1 as the generator's output is, and
+        brought back to full size. Real and fake images go through it alike."""
+        def branch(k, alpha):
+            if k == self.num_blocks - 1:
+                return images
+
+            def at(size):
+                factor = self.image_size // size
+                return self._to_full_size(ops.average_pool(images, factor, factor)) if factor > 1 else images
+
+            return (1.0 - alpha) * at(self.sizes[k]) + alpha * at(self.sizes[k + 1])
+
+        return self._at_level(branch)
 
     def styles(self, z):
         """w = f(z) for latents z, (N, w_dim)."""
@@ -288,4 +353,4 @@ class StyleGenerator(keras.Model):
                 "mapping_layers": self.mapping_layers, "width": self.width, "mixing_prob": self.mixing_prob,
                 "w_avg_decay": self.w_avg_decay, "seed": self.seed, "image_size": self.image_size,
                 "image_channels": self.image_channels, "convs_per_block": self.convs_per_block,
-                "const_input": self.const_input}
+                "const_input": self.const_input, "grow_steps": self.grow_steps}

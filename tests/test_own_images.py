@@ -112,3 +112,37 @@ def test_the_style_digit_model_is_unchanged():
     gan = train.build_gan("style")
     assert gan.generator.sizes == (7, 14, 28) and gan.generator.channels == (64, 32, 16)
     assert gan.generator.count_params() == 99_734
+
+
+def test_a_growing_generator_draws_at_its_level_and_d_sees_the_same():
+    gan = train.build_gan("style", image_size=32, channels=1, width=8, w_dim=16, grow_steps=10, batch_size=16)
+    g = gan.generator
+    assert g.sizes == (4, 8, 16, 32) and float(g.level.numpy()) == 0.0
+    blocks = gan.sample(3, seed=0).reshape(3, 4, 8, 4, 8)  # level 0: 4×4 images, each pixel repeated 8×8 times
+    assert np.allclose(blocks, blocks[:, :, :1, :, :1])
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 1)).astype(np.float32)
+    seen = np.asarray(g.view(x)).reshape(2, 4, 8, 4, 8)
+    np.testing.assert_allclose(seen[:, :, 0, :, 0], x.reshape(2, 4, 8, 4, 8).mean(axis=(2, 4)), atol=1e-6)
+    g.follow_step(25)  # level 2.5: halfway from 16×16 to 32×32
+    assert float(g.level.numpy()) == 2.5
+    g.follow_step(1000)
+    assert float(g.level.numpy()) == 3.0  # the last block, full resolution
+    np.testing.assert_array_equal(np.asarray(g.view(x)), x)  # at full size D sees images as they are
+
+
+def test_growing_trains_and_resumes_exactly(tmp_path):
+    images = np.random.default_rng(1).integers(0, 256, (96, 32, 32, 3)).astype(np.uint8)
+
+    def build():
+        return train.build_gan("style", seed=1, image_size=32, channels=3, width=8, w_dim=16, grow_steps=4,
+                               batch_size=16, augment="translation")
+
+    straight = build()
+    train.fit(straight, images, 2, tmp_path / "a", progress=False, verbose=False)
+    part = build()
+    train.fit(part, images, 2, tmp_path / "b", max_steps=5, progress=False, verbose=False)
+    rest = build()
+    train.fit(rest, images, 2, tmp_path / "b", progress=False, verbose=False)
+    assert float(rest.generator.level.numpy()) == 3.0
+    for a, b in zip(straight.checkpoint_variables(), rest.checkpoint_variables()):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
