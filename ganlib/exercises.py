@@ -1224,3 +1224,91 @@ def _check_conditional_discriminator(fn):
         raise _Mistake("D ends in a sigmoid: it should output a logit (the losses apply the sigmoid themselves, "
                        "in a numerically stable way).", "no activation on the last Dense layer.")
     return f"D gives one logit per image, and a different one for each of {num_classes} labels."
+
+
+# --- Chapter 07: your own pictures ----------------------------------------------------------------------------
+
+
+def _translation_cases():
+    rng = np.random.default_rng(11)
+    images = rng.uniform(-1, 1, (3, 6, 7, 2)).astype(np.float32)
+    shifts = np.array([[1, -2], [-3, 0], [0, 4]], np.int32)
+    return [(images, shifts), (images[:1], np.array([[2, 2]], np.int32))]
+
+
+def _rolled(images, shifts):
+    return np.stack([np.roll(np.roll(x, -dy, axis=0), -dx, axis=1) for x, (dy, dx) in zip(images, shifts)])
+
+
+@_exercise("ch07.translate", "translate")
+def _check_translate(fn):
+    """DiffAugment's translation: translate(images, shifts) moves image i by shifts[i] = (dy, dx) whole pixels —
+    output pixel (r, c) is input pixel (r + dy, c + dx) — and fills what comes in from outside with 0."""
+    from ganlib import augment
+
+    def reference(images, shifts):
+        return np.asarray(augment.translate(tf.constant(images), tf.constant(shifts)))
+
+    mistakes = [
+        (_rolled, "the image wraps around (np.roll / tf.roll): pixels leaving one side come back in on the other, "
+         "so D sees stripes of the opposite edge that no real image has.", "fill what comes in from outside with 0."),
+        (lambda images, shifts: reference(images, -shifts), "the image moves the other way: output pixel (r, c) "
+         "should be input pixel (r + dy, c + dx).", "index the input at row + dy, column + dx."),
+        (lambda images, shifts: reference(images, shifts[:, ::-1]), "dy and dx are swapped: shifts[i] is (rows, "
+         "columns).", "shift the rows (axis 1) by shifts[:, 0] and the columns (axis 2) by shifts[:, 1]."),
+        (lambda images, shifts: np.stack([reference(images, shifts[:1].repeat(len(images), 0))])[0],
+         "every image moved by the first image's shift: each image has its own (dy, dx).",
+         "use shifts[i] for image i."),
+    ]
+    _compare(fn, _translation_cases(), reference, mistakes, "pad with zeros, then take each image's shifted window.")
+    return "Each image moves by its own (dy, dx) and what comes in from outside is 0."
+
+
+class _RecordingCritic:
+    """A stand-in discriminator that records the inputs it is called on."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, images, training=False):
+        self.seen.append(np.asarray(images))
+        return tf.reduce_mean(tf.convert_to_tensor(images), axis=[1, 2, 3])[:, None]
+
+
+@_exercise("ch07.augmented_d_loss", "augmented_d_loss")
+def _check_augmented_d_loss(fn):
+    """augmented_d_loss(discriminator, real, fake, augment): D's minimax loss with DiffAugment — every image D
+    sees, real and fake, goes through ``augment`` first (Zhao et al. 2020)."""
+    rng = np.random.default_rng(12)
+    real = tf.constant(rng.uniform(-1, 1, (4, 8, 8, 1)).astype(np.float32))
+    fake = tf.constant(rng.uniform(-1, 1, (4, 8, 8, 1)).astype(np.float32))
+    calls = []
+
+    def augment(images):
+        calls.append(np.asarray(images))
+        return -tf.convert_to_tensor(images)  # a transformation the checker can recognise: a sign flip
+
+    critic = _RecordingCritic()
+    loss = _array(_call(fn, critic, real, fake, augment, what="your augmented_d_loss"))
+    if loss.size != 1:
+        raise _Mistake(f"your loss has shape {loss.shape}; a loss is one number.", "average over the batch.")
+    seen = critic.seen
+    augmented = [any(np.allclose(s, -x) for s in seen) for x in (real.numpy(), fake.numpy())]
+    raw = [any(np.allclose(s, x) for s in seen) for x in (real.numpy(), fake.numpy())]
+    if augmented == [True, False]:
+        raise _Mistake("only the real images are augmented: D then learns that augmented means real, and G learns to "
+                       "draw the augmentations (shifted, cut-out pictures) — the leak DiffAugment avoids.",
+                       "pass the fakes through augment too: discriminator(augment(fake)).")
+    if augmented == [False, True]:
+        raise _Mistake("only the fake images are augmented: D can tell real from fake by the augmentation alone.",
+                       "pass the real images through augment too.")
+    if not any(augmented):
+        raise _Mistake("D never saw an augmented image.", "call discriminator(augment(real)) and "
+                       "discriminator(augment(fake)).")
+    if any(raw):
+        raise _Mistake("D also saw un-augmented images.", "give D only augmented images, real and fake.")
+    expected = float(losses.discriminator_loss(critic(-real), critic(-fake)))
+    if not _close(loss, expected):
+        raise _Mistake(f"the loss is {float(loss):.6g}; the minimax D loss on the augmented images is {expected:.6g}.",
+                       "losses.discriminator_loss(discriminator(augment(real)), discriminator(augment(fake))).")
+    return "D sees real and fake images only through the same augmentation."

@@ -83,7 +83,7 @@ def _style_networks(s):
 
 def _dcgan_networks(s):
     return (models.dcgan_generator(s["latent_dim"], s["width"], image_shape(s)),
-            models.dcgan_discriminator(s["width"], image_shape=image_shape(s)))
+            models.dcgan_discriminator(s["width"], s["minibatch_std"], image_shape(s)))
 
 
 def _wgan_networks(s):
@@ -100,7 +100,8 @@ _MODELS = [
     ModelSpec(
         "dcgan", chapter="02", summary="DCGAN (chapter 02)",
         build=_dcgan_networks,
-        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "width": 32, "loss": "non_saturating"},
+        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "width": 32, "minibatch_std": False,
+                  "loss": "non_saturating"},
         epochs=30, choices={"loss": MINIMAX_LOSSES}),
     # Chapter 03: the DCGAN networks with least-squares losses, and with a Wasserstein critic. The WGAN-GP paper
     # uses n_critic 5 and Adam 1e-4 (β1 0); 2 critic updates at 5e-4 (β1 0.5) learn the most in a few CPU
@@ -108,7 +109,8 @@ _MODELS = [
     ModelSpec(
         "lsgan", chapter="03", summary="least-squares GAN on the DCGAN networks (chapter 03)",
         build=_dcgan_networks,
-        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "width": 32, "loss": "least_squares"},
+        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "width": 32, "minibatch_std": False,
+                  "loss": "least_squares"},
         epochs=30, choices={"loss": MINIMAX_LOSSES}),
     ModelSpec(
         "wgan_gp", chapter="03", summary="WGAN with gradient penalty (chapter 03)",

@@ -15,7 +15,7 @@ import scipy.linalg
 import tensorflow as tf
 from keras import layers
 
-from ganlib import _nbval_exercises, exercises, losses
+from ganlib import _nbval_exercises, augment, exercises, losses
 from ganlib._nbval_exercises import SOLUTIONS_ENV
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def verdict(name, fn, capsys):
 
 
 def test_every_chapter_has_at_least_two_code_exercises():
-    for chapter in range(1, 7):
+    for chapter in range(1, 8):
         assert len(exercises.list_exercises(chapter)) >= 2, chapter
     assert exercises.list_exercises("ch03") == exercises.list_exercises("03") == exercises.list_exercises(3)
     assert exercises.list_exercises(2) == ["ch02.train_step", "ch02.slerp"]  # the chapter's order
@@ -412,6 +412,18 @@ MISTAKES = [
     ("ch06.conditional_discriminator", small_discriminator(one_hot_of_depth_10), "one-hot of depth 10"),
     ("ch06.conditional_discriminator", small_discriminator(embedding(lambda k: 10)), "size it num_classes"),
     ("ch06.conditional_discriminator", small_discriminator(embedding(lambda k: k), "sigmoid"), "ends in a sigmoid"),
+    # ch07
+    ("ch07.translate", lambda images, shifts: tf.stack([tf.roll(x, (-dy, -dx), (0, 1))
+                                                        for x, (dy, dx) in zip(images, shifts.tolist())]),
+     "wraps around"),
+    ("ch07.translate", lambda images, shifts: augment.translate(images, -shifts), "moves the other way"),
+    ("ch07.translate", lambda images, shifts: augment.translate(images, shifts[:, ::-1]), "dy and dx are swapped"),
+    ("ch07.augmented_d_loss", lambda d, real, fake, aug: losses.discriminator_loss(d(aug(real)), d(fake)),
+     "only the real images are augmented"),
+    ("ch07.augmented_d_loss", lambda d, real, fake, aug: losses.discriminator_loss(d(real), d(aug(fake))),
+     "only the fake images are augmented"),
+    ("ch07.augmented_d_loss", lambda d, real, fake, aug: losses.discriminator_loss(d(real), d(fake)),
+     "never saw an augmented image"),
 ]
 
 
@@ -522,6 +534,17 @@ def slerp_in_tensorflow(a, b, t):
     return tf.where(sin < 1e-6, (1 - t) * a + t * b, curved)  # per row: only parallel rows take the line
 
 
+def translate_with_numpy(images, shifts):
+    images = np.asarray(images)
+    out = np.zeros_like(images)
+    for i, (dy, dx) in enumerate(np.asarray(shifts)):
+        for r in range(images.shape[1]):
+            for c in range(images.shape[2]):
+                if 0 <= r + dy < images.shape[1] and 0 <= c + dx < images.shape[2]:
+                    out[i, r, c] = images[i, r + dy, c + dx]
+    return out
+
+
 RIGHT_BUT_DIFFERENT = [
     ("ch01.discriminator_loss", lambda r, f: bce_logits(tf.ones_like(r), r) + bce_logits(tf.zeros_like(f), f)),
     ("ch01.discriminator_loss", d_loss_python_loop),
@@ -538,6 +561,9 @@ RIGHT_BUT_DIFFERENT = [
     ("ch05.mmd2_unbiased", mmd_python_loops),
     ("ch06.condition_on_label", condition_with_numpy),
     ("ch06.conditional_discriminator", small_discriminator(embedding(lambda k: k))),
+    ("ch07.translate", translate_with_numpy),
+    ("ch07.augmented_d_loss", lambda d, real, fake, aug: tf.reduce_mean(tf.nn.softplus(-d(aug(real))))
+     + tf.reduce_mean(tf.nn.softplus(d(aug(fake))))),
 ]
 
 
