@@ -3,16 +3,19 @@
     GANLIB_DATA_DIR=../shared/data python bench/throughput.py                      # every model and mode
     python bench/throughput.py --models dcgan --modes graph graph_k xla --seconds 20
 
-Modes: eager (the step as plain Python, op by op), graph (one ``tf.function`` call per step, the default),
-graph_k (``steps_per_call`` = 16 steps per call), xla (graph with ``jit_compile``), mixed_float16 and
+Modes: eager (the step as plain Python, op by op), graph_sync (one ``tf.function`` call per step with every loss
+read back to Python after each step: the loop before ``loop.Trainer``), graph (one call per step, losses read
+about once a second: the default), graph_k (``steps_per_call`` = 16 steps per call), xla (graph with ``jit_compile``), mixed_float16 and
 mixed_bfloat16 (graph with a mixed-precision policy). Every timed mode goes through ``loop.Trainer`` — the loop
-``fit`` uses — after a warm-up that pays for tracing; eager calls the same step function directly.
+``fit`` uses — after a warm-up that pays for tracing; eager and graph_sync call the same step function directly.
+The repeats go round all modes in turn, so that each mode's median is measured side by side with the others'.
 
 Writes bench/results/throughput.{json,md}, naming the machine (CPU model, cores, GPU if any). A benchmark, not
 a test.
 """
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -32,7 +35,7 @@ import numpy as np  # noqa: E402
 from ganlib import data, loop, registry, train  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-MODES = ("eager", "graph", "graph_k", "xla", "mixed_float16", "mixed_bfloat16")
+MODES = ("eager", "graph_sync", "graph", "graph_k", "xla", "mixed_float16", "mixed_bfloat16")
 K = 16
 
 
@@ -53,13 +56,15 @@ def measure(model, mode, images, labels, seconds):
     gan = train.build_gan(model, seed=0, precision=precision)
     trainer = loop.Trainer(gan, images, labels if gan.num_classes else None,
                            steps_per_call=K if mode == "graph_k" else 1, jit_compile=mode == "xla")
-    if mode == "eager":
-        batches = trainer.epoch_iterator(1)
-        step = gan.replica_step
-        step(next(batches))  # warm-up
+    if mode in ("eager", "graph_sync"):
+        batches = itertools.chain.from_iterable(trainer.epoch_iterator(epoch) for epoch in itertools.count(1))
+        step = gan.replica_step if mode == "eager" else tf.function(gan.replica_step)
+        step(next(batches))  # warm-up (and tracing)
         start, steps = time.perf_counter(), 0
         while time.perf_counter() - start < seconds:
             values = step(next(batches))
+            if mode == "graph_sync":
+                values = {name: float(value) for name, value in values.items()}  # a host sync per step
             steps += 1
         float(values["d_loss"])
     else:
@@ -83,13 +88,16 @@ def main():
     mnist = data.load("mnist", verbose=False)
     rows = []
     for model in args.models:
-        for mode in args.modes:
-            runs = [measure(model, mode, mnist.images, mnist.labels, args.seconds) for _ in range(args.repeat)]
-            best = sorted(runs, key=lambda r: r["images_per_second"])[len(runs) // 2]
-            best["all_images_per_second"] = [r["images_per_second"] for r in runs]
+        runs = {mode: [] for mode in args.modes}
+        for _ in range(args.repeat):  # round after round over the modes: swings in the machine's speed hit all
+            for mode in args.modes:
+                runs[mode].append(measure(model, mode, mnist.images, mnist.labels, args.seconds))
+        for mode, measured in runs.items():
+            best = sorted(measured, key=lambda r: r["images_per_second"])[len(measured) // 2]
+            best["all_images_per_second"] = [r["images_per_second"] for r in measured]
             rows.append(best)
-            print(f"{model:12s} {mode:15s} {best['images_per_second']:9,.0f} images/s "
-                  f"({best['steps']} steps in {best['seconds']:.1f} s)", flush=True)
+            print(f"{model:12s} {mode:15s} {best['images_per_second']:9,.0f} images/s (runs: "
+                  f"{', '.join(f'{r:,.0f}' for r in best['all_images_per_second'])})", flush=True)
     report = {"machine": machine(), "tensorflow": tf.__version__, "k": K, "seconds": args.seconds, "rows": rows}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "throughput.json").write_text(json.dumps(report, indent=2) + "\n")

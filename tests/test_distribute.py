@@ -98,6 +98,7 @@ def free_ports(n):
     return ports
 
 
+@pytest.mark.end_to_end
 def test_multi_worker_training_with_two_processes_on_loopback(tmp_path, mnist_folder):
     """Two workers (two processes here, two machines in real life) train one model with
     MultiWorkerMirroredStrategy: each holds the same weights after every step, equal to one device's."""

@@ -131,6 +131,7 @@ def test_a_growing_generator_draws_at_its_level_and_d_sees_the_same():
     np.testing.assert_array_equal(np.asarray(g.view(x)), x)  # at full size D sees images as they are
 
 
+@pytest.mark.end_to_end
 def test_growing_trains_and_resumes_exactly(tmp_path):
     images = np.random.default_rng(1).integers(0, 256, (96, 32, 32, 3)).astype(np.uint8)
 

@@ -48,6 +48,7 @@ def run_state(run_dir):
     return int(gan.step.numpy()), [np.asarray(v) for v in variables], history, grids
 
 
+@pytest.mark.end_to_end
 def test_stopped_mid_epoch_and_at_an_epoch_boundary_then_resumed_equals_straight(tmp_path, mnist_folder):
     straight = {m: tmp_path / f"{m}-straight" for m in MODELS}
     split = {m: tmp_path / f"{m}-split" for m in MODELS}
@@ -69,6 +70,7 @@ def test_stopped_mid_epoch_and_at_an_epoch_boundary_then_resumed_equals_straight
         assert grids == grids_b, model
 
 
+@pytest.mark.end_to_end
 def test_kill_minus_9_at_random_instants_always_leaves_a_run_that_resumes(tmp_path, mnist_folder, cli):
     """SIGKILL a run again and again, some kills landing while a checkpoint is written (it checkpoints
     continually): each time the run restores, samples, and its step history has no gap and no duplicate."""
