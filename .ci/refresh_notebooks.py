@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ganlib.quiet import CHATTER  # noqa: E402
@@ -102,8 +103,15 @@ def main():
         if not args.tidy_only:
             start = time.perf_counter()
             workdir = tempfile.mkdtemp(prefix="refresh-")
-            NotebookClient(nb, timeout=1800, kernel_name="python3",
-                           resources={"metadata": {"path": workdir}}).execute()
+            try:
+                NotebookClient(nb, timeout=1800, kernel_name="python3",
+                               resources={"metadata": {"path": workdir}}).execute()
+            except CellExecutionError:
+                # keep what ran (the numbers behind a failed claim) for the maintainer; the notebook stays as it was
+                partial = Path(workdir) / path.name
+                nbformat.write(nb, partial)
+                print(f"{path}: a cell failed; the outputs so far are in {partial}", file=sys.stderr)
+                raise
             print(f"{path}: executed in {time.perf_counter() - start:.0f} s", file=sys.stderr)
         tidy(nb)
         nbformat.write(nb, path)
