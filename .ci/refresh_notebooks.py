@@ -9,13 +9,16 @@ path it prints are relative, never a machine's), then
 - drops TensorFlow's C++ log lines (``ganlib.quiet.CHATTER``) and Python warnings from stderr outputs; other
   stderr, such as the data loader's note, stays;
 - gives each tqdm progress-bar widget a text fallback showing its final state: GitHub does not render
-  widgets and would otherwise show the bar as it was created, at 0%.
+  widgets and would otherwise show the bar as it was created, at 0%;
+- re-encodes large PNG figures as 256-colour palette PNGs, to keep each notebook under 1.5 MB.
 
 ``tests/test_notebooks.py`` checks the result: no paths, no noise, the shown source current, under 1.5 MB.
 """
 
 import argparse
+import base64
 import html
+import io
 import os
 import re
 import sys
@@ -25,6 +28,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from PIL import Image
 from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -80,10 +84,26 @@ def tidy_progress_bars(nb):
                     output["data"]["text/plain"] = text
 
 
+def shrink_pictures(cell, above=64 * 1024):
+    """Re-encode large PNG figures as 256-colour palette PNGs (same pixels' size, a third of the bytes): colour
+    sample grids would otherwise push a chapter past the 1.5 MB a notebook may weigh."""
+    for output in cell.get("outputs", []):
+        encoded = output.get("data", {}).get("image/png")
+        if not encoded or len(encoded) < above:
+            continue
+        picture = Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGB")
+        buffer = io.BytesIO()
+        picture.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(buffer, "PNG", optimize=True)
+        smaller = base64.b64encode(buffer.getvalue()).decode("ascii")
+        if len(smaller) < len(encoded):
+            output["data"]["image/png"] = smaller
+
+
 def tidy(nb):
     for cell in nb.cells:
         if cell.cell_type == "code":
             tidy_stderr(cell)
+            shrink_pictures(cell)
     tidy_progress_bars(nb)
 
 
