@@ -80,7 +80,7 @@ def show_file(path, width=None):
 
 def show_strip(path, frames=8, width=None, title=None):
     """An animation (a GIF) as a strip of ``frames`` evenly spaced stills: light, and readable on GitHub, which
-    does not play GIFs in notebooks. Returns the frames shown."""
+    does not play GIFs in notebooks. Returns nothing, so that a cell ending with it shows only the strip."""
     import imageio.v3 as iio
     import matplotlib.pyplot as plt
     import numpy as np
@@ -97,4 +97,3 @@ def show_strip(path, frames=8, width=None, title=None):
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     plt.show()
-    return picks
