@@ -47,6 +47,9 @@ def problems(nb, size=None):
         if not re.search(rf"^#+ .*{heading}", markdown, re.M | re.I):
             found.append(f"no '{heading}' section")
     for i, cell in enumerate(code):
+        if cell.get("outputs") and cell.get("execution_count") is None:
+            # nbval fails such a cell ("unrun reference cell has outputs"): outputs pasted in, not run
+            found.append(f"code cell {i}: outputs without an execution count")
         for output in cell.get("outputs", []):
             text = output_text(output)
             if output.get("output_type") == "error":
@@ -116,6 +119,7 @@ def test_each_check_bites_on_a_doctored_copy():
     assert any("log noise" in p for p in doctored(stream("LinAlgWarning: Matrix is singular.\n")))
     assert any("error output" in p for p in doctored(lambda nb: first_code(nb).outputs.append(
         nbformat.v4.new_output("error", ename="ValueError", evalue="x", traceback=[]))))
+    assert any("execution count" in p for p in doctored(lambda nb: first_code(nb).__setitem__("execution_count", None)))
     assert any("GIF" in p for p in doctored(lambda nb: first_code(nb).outputs.append(
         nbformat.v4.new_output("display_data", data={"image/gif": "R0lGOD", "text/plain": "<Image>"}))))
 
