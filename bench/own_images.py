@@ -37,9 +37,9 @@ AUGMENT = "color,translation,cutout"
 RUNS = {
     "dcgan": ("dcgan", {}),
     "dcgan_augment": ("dcgan", {"augment": AUGMENT}),
-    "style": ("style", {"ema": 0.999}),
-    "style_augment": ("style", {"ema": 0.999, "augment": AUGMENT}),
-    "style_grow": ("style", {"ema": 0.999, "augment": AUGMENT, "grow_steps": 800}),
+    "style": ("style", {}),  # the style model's defaults already average G's weights (ema 0.999)
+    "style_augment": ("style", {"augment": AUGMENT}),
+    "style_grow": ("style", {"augment": AUGMENT, "grow_steps": 800}),
 }
 
 

@@ -5,8 +5,8 @@
 
 Modes: eager (the step as plain Python, op by op), graph_sync (one ``tf.function`` call per step with every loss
 read back to Python after each step: the loop before ``loop.Trainer``), graph (one call per step, losses read
-about once a second: the default), graph_k (``steps_per_call`` = 16 steps per call), xla (graph with ``jit_compile``), mixed_float16 and
-mixed_bfloat16 (graph with a mixed-precision policy). Every timed mode goes through ``loop.Trainer`` — the loop
+about once a second: the default), graph_k (``steps_per_call`` = 16 steps per call), xla (graph with
+``jit_compile``), mixed_float16 and mixed_bfloat16 (graph with a mixed-precision policy). Every timed mode goes through ``loop.Trainer`` — the loop
 ``fit`` uses — after a warm-up that pays for tracing; eager and graph_sync call the same step function directly.
 The repeats go round all modes in turn, so that each mode's median is measured side by side with the others'.
 
