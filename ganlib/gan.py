@@ -236,15 +236,17 @@ class GAN:
 def build_gan(model="dcgan", seed=0, precision="float32", strategy=None, **settings):
     """Build a model of the registry by name ("gan": chapter 01 MLPs, "dcgan": chapter 02, "lsgan", "wgan"
     and "wgan_gp": chapter 03, "style": chapter 04, "cgan": chapter 06, "tf_tutorial": the TensorFlow DCGAN
-    tutorial) with its default settings, any of which ``settings`` replaces.
+    tutorial) with its default settings — for pictures other than 28×28 grey digits, with the spec's
+    ``pictures`` settings over them — any of which ``settings`` replaces.
 
     ``seed`` fixes the initial weights, the fixed grid latents, every random draw of training and the data
     order: one seed per run. ``precision``: "float32", "mixed_float16" or "mixed_bfloat16"; ``strategy``: a
     ``tf.distribute`` strategy to build the variables under (default: the current one).
     """
     spec = registry.get(model)
+    settings = registry.check_settings(spec, settings)
     config = {"model": spec.name, "seed": check_seed(seed), "precision": devices.check_precision(precision),
-              **spec.defaults, **registry.check_settings(spec, settings)}
+              **spec.defaults_for(settings), **settings}
     strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(config["seed"])
     with strategy.scope(), devices.precision_policy(precision):

@@ -88,3 +88,20 @@ def test_a_new_model_is_one_registry_entry(monkeypatch, tmp_path, cli):
                          "--out", tmp_path / "wide")
     assert status == 0, err
     assert train.load_gan(tmp_path / "wide").config["width"] == 16
+
+
+@pytest.mark.parametrize("name", [name for name, spec in registry.MODELS.items() if spec.pictures])
+def test_picture_defaults_apply_to_pictures_only(name):
+    # Chapter 07's folders get the spec's `pictures` settings; the digits of chapters 02–06 keep `defaults`;
+    # a setting the user gives wins over both.
+    spec = registry.MODELS[name]
+    digits = train.build_gan(name, seed=0).config
+    assert {key: digits[key] for key in spec.pictures} == {key: spec.defaults[key] for key in spec.pictures}
+    colour = train.build_gan(name, seed=0, image_size=32, channels=3).config
+    assert {key: colour[key] for key in spec.pictures} == dict(spec.pictures)
+    grey = train.build_gan(name, seed=0, image_size=32).config
+    assert {key: grey[key] for key in spec.pictures} == dict(spec.pictures)
+    key, value = next(iter(spec.pictures.items()))
+    own = value * 2 if not isinstance(value, str) else value
+    assert train.build_gan(name, seed=0, image_size=32, channels=3, **{key: own}).config[key] == own
+    assert any(spec.pictures[key] != spec.defaults[key] for key in spec.pictures)  # it changes something
