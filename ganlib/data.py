@@ -290,6 +290,19 @@ def to_float(images):
     return images.astype(np.float32) / 127.5 - 1.0
 
 
+def repeat_for_epochs(images, at_least=10_000):
+    """``images`` repeated k = ⌈at_least / n⌉ times, so that an epoch shows at least ``at_least`` pictures.
+
+    A folder of 150 pictures is 2 steps of 64: one epoch per 2 steps would mean a sample grid and a checkpoint
+    every second, and "30 epochs" a few seconds of training. Repeated, an epoch is k shuffled passes (each
+    epoch's order still depends only on the seed and the epoch), about as long as an epoch of the 10,000 digits.
+    """
+    images = np.asarray(images)
+    if len(images) == 0:
+        raise ValueError("no images to repeat")
+    return np.concatenate([images] * max(1, -(-int(at_least) // len(images))))
+
+
 def epoch_order(n, seed, epoch):
     """The order in which epoch ``epoch`` (1, 2, …) visits n training images: a permutation that depends only
     on (seed, epoch), never on how many times the process was restarted."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganlib import models, train
+from ganlib import data, models, train
 from helpers import one_error_line
 
 
@@ -55,12 +55,24 @@ def test_augmentation_is_a_setting_and_trains(tmp_path):
         train.build_gan("dcgan", augment="colr,cutout")
 
 
+def test_an_epoch_of_a_small_folder_is_several_passes():
+    pictures = np.random.default_rng(0).integers(0, 256, (150, 8, 8, 3)).astype(np.uint8)
+    repeated = data.repeat_for_epochs(pictures, 10_000)
+    assert len(repeated) == 150 * 67  # the fewest whole passes that reach 10,000
+    for k in (0, 66):
+        np.testing.assert_array_equal(repeated[150 * k:150 * (k + 1)], pictures)
+    assert len(data.repeat_for_epochs(pictures, 150)) == len(data.repeat_for_epochs(pictures, 1)) == 150
+    with pytest.raises(ValueError, match="no images"):
+        data.repeat_for_epochs(pictures[:0])
+
+
 def test_train_sample_and_evaluate_a_folder_of_pictures(cli, tmp_path, picture_folder):
     run = tmp_path / "runs" / "mine"
     status, out, err = cli("train", "dcgan", "--images", picture_folder, "--size", "32", "--epochs", "1",
                            "--batch-size", "16", "--set", "width=8", "--out", run)
     assert status == 0, err
     assert "60 images" in err + out and "held out" in out
+    assert "An epoch is 5 passes over the 52 pictures" in out  # quick mode: at least 256 pictures an epoch
     config = json.loads((run / "config.json").read_text())
     assert (config["image_size"], config["channels"], config["dataset"]) == (32, 3, "folder")
     assert list((tmp_path / "runs" / ".image-cache").glob("*.npz"))  # the decoded pictures, beside the run
