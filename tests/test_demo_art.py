@@ -185,6 +185,8 @@ def test_no_npm_is_a_clear_error(tmp_path, monkeypatch):
 def test_the_command_line_exits_0_or_2_with_one_line(package, tmp_path, capsys):
     assert demo_art.main([str(tmp_path / "art"), "--no-skin-tones"]) == 0
     assert len(list((tmp_path / "art").rglob("*.png"))) == 3
+    # what to train next: the faces, a folder that exists
+    assert f"--images {tmp_path / 'art' / demo_art.FACES} " in capsys.readouterr().out.splitlines()[-1]
     (tmp_path / "file").write_text("")
     assert demo_art.main([str(tmp_path / "file")]) == 2
     err = capsys.readouterr().err
