@@ -203,3 +203,18 @@ def test_from_the_shell_exit_2_one_line_and_no_tensorflow_chatter(tmp_path):
     status, out, err = run_in_new_python("train", "dcgan", "--epochs", "0")
     assert status == 2 and "--epochs: 0 must be at least 1" in one_error_line(err)
     assert "cuInit" not in err and "absl" not in err and out == ""
+
+
+def test_a_notebook_style_import_sets_tensorflows_log_level_before_tensorflow_loads():
+    # A notebook imports `from ganlib import models` before notebook.setup(): the package itself must set
+    # TF_CPP_MIN_LOG_LEVEL, or TensorFlow's C++ warnings (a multi-line "Type inference failed" per growing
+    # style graph) reach the learner.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = "import os, sys; from ganlib import models; print(os.environ['TF_CPP_MIN_LOG_LEVEL'], 'tensorflow' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2", "True"]

@@ -21,7 +21,9 @@ SIZE_BUDGET = 1_500_000  # bytes: GitHub's notebook viewer struggles beyond a fe
 ABSOLUTE_PATH = re.compile(r"""(?:^|[\s'"(=\[])(/(?:[\w.-]+/){2,}[\w.-]*)""", re.M)
 TEMP_PATH = re.compile(r"(/tmp/|/var/folders/|ganlib-(test-runs|refresh)-|pytest-of-)")
 NOISE = re.compile(r"(^|\n)([IWEF]\d{4} \d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] |WARNING: All log messages"
-                   r"|To enable the following instructions|cuInit|LinAlgWarning|Traceback \(most recent call last\))")
+                   r"|To enable the following instructions|cuInit|LinAlgWarning|Traceback \(most recent call last\)"
+                   # the body of a multi-line C++ warning whose first line (the log prefix) was filtered
+                   r"|type_id: TFT_|goo\.gle/debugonly)")
 SHOWN = re.compile(r"show_source\(([^)]*)\)")
 
 
