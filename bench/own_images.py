@@ -2,6 +2,7 @@
 minutes, and what DiffAugment and growing change.
 
     python -m ganlib.demo_art emoji                   # the demo set (Twemoji, CC BY 4.0), once
+    python bench/own_images.py emoji/smileys-emotion --minutes 10 --runs dcgan   # one category: faces
     python bench/own_images.py emoji --minutes 10 --runs dcgan dcgan_augment style_augment style_grow
 
 Each named run trains in this process (`loop.Trainer`, the loop `fit` uses) for --minutes on the folder's
@@ -9,8 +10,9 @@ pictures minus a seeded held-out tenth, then is measured without any classifier 
 exists for a folder of your own): D's verdicts on training vs held-out pictures (its overfitting), the
 memorisation check (samples' distance to the nearest training picture ÷ held-out pictures'), and the kernel
 distance (KID) and precision/recall on 8×8 colour thumbnails (coarse, but comparable between runs of one
-folder). A 64-sample grid per run goes to bench/results/own_images-RUN.png. Writes
-bench/results/own_images.{json,md}. A benchmark, not a test: the machine is named.
+folder). A 64-sample grid per run goes to bench/results/STEM-RUN.png, beside 64 of the training pictures
+(STEM-real.png), and the table to STEM.{json,md}, STEM being own_images-FOLDER-MINUTESmin (the folder's name).
+A benchmark, not a test: the machine is named.
 """
 
 import argparse
@@ -77,6 +79,10 @@ def main():
                 if line.startswith("model name")), platform.machine()) if Path("/proc/cpuinfo").exists() else ""
     report = {"machine": f"{cpu}, {os.cpu_count()} cores", "folder": args.folder.name, "pictures": len(pictures.images),
               "held_out": len(held_out), "size": args.size, "minutes": args.minutes, "runs": {}}
+    stem = f"own_images-{args.folder.resolve().name}-{args.minutes:g}min"
+    RESULTS.mkdir(exist_ok=True)
+    shown = np.random.default_rng(args.seed).permutation(len(images))[:64]
+    viz.save_grid(data.to_float(images[shown]), RESULTS / f"{stem}-real.png", ncols=8)
     for name in args.runs:
         model, settings = RUNS[name]
         gan = train.build_gan(model, seed=args.seed, image_size=args.size, channels=3, **settings)
@@ -85,23 +91,25 @@ def main():
         trainer.run(deadline=time.monotonic() + 60 * args.minutes)
         seconds = time.perf_counter() - start
         result, samples = measure(gan, images, held_out, args.n, args.seed)
-        report["runs"][name] = {"model": model, "settings": settings, "steps": int(gan.step.numpy()),
+        used = {key: gan.config[key] for key in ("width", "batch_size", "learning_rate", "ema", "augment", "grow_steps")
+                if key in gan.config}  # what the run used: the model's picture defaults and the run's own
+        report["runs"][name] = {"model": model, "settings": used, "steps": int(gan.step.numpy()),
                                 "images_per_second": int(gan.step.numpy()) * trainer.images_per_step / seconds,
                                 **result}
-        RESULTS.mkdir(exist_ok=True)
-        viz.save_grid(samples[:64], RESULTS / f"own_images-{name}.png", ncols=8)
+        viz.save_grid(samples[:64], RESULTS / f"{stem}-{name}.png", ncols=8)
         print(name, json.dumps(report["runs"][name]), flush=True)
-    (RESULTS / "own_images.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [f"Machine: {report['machine']}. Folder: {report['folder']} ({report['pictures']:,} pictures, "
              f"{report['held_out']:,} held out), {args.size} px, {args.minutes:g} min per run.", "",
-             "| run | steps | images/s | D real: train / held-out (gap) | memorisation ratio | thumbnail KID | "
-             "thumbnail precision / recall |", "|---|---|---|---|---|---|---|"]
+             "| run | settings | steps | images/s | D real: train / held-out (gap) | memorisation ratio | thumbnail KID | "
+             "thumbnail precision / recall |", "|---|---|---|---|---|---|---|---|"]
     for name, r in report["runs"].items():
-        lines.append(f"| {name} | {r['steps']:,} | {r['images_per_second']:,.0f} | {r['d_real_on_train']:.0%} / "
+        used = ", ".join(f"{key} {value}" for key, value in r["settings"].items() if value != "")
+        lines.append(f"| {name} | {used} | {r['steps']:,} | {r['images_per_second']:,.0f} | {r['d_real_on_train']:.0%} / "
                      f"{r['d_real_on_held_out']:.0%} ({r['d_overfitting_gap']:+.0%}) | {r['memorisation_ratio']:.2f} | "
                      f"{r['thumbnail_kid']:.4f} ± {r['thumbnail_kid_se']:.4f} | {r['thumbnail_precision']:.2f} / "
                      f"{r['thumbnail_recall']:.2f} |")
-    (RESULTS / "own_images.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
