@@ -77,9 +77,10 @@ def main():
     images, held_out = pictures.images[train_index], pictures.images[held_index]
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.machine()) if Path("/proc/cpuinfo").exists() else ""
-    report = {"machine": f"{cpu}, {os.cpu_count()} cores", "folder": args.folder.name, "pictures": len(pictures.images),
+    folder_name = args.folder.resolve().name
+    report = {"machine": f"{cpu}, {os.cpu_count()} cores", "folder": folder_name, "pictures": len(pictures.images),
               "held_out": len(held_out), "size": args.size, "minutes": args.minutes, "runs": {}}
-    stem = f"own_images-{args.folder.resolve().name}-{args.minutes:g}min"
+    stem = f"own_images-{folder_name}-{args.minutes:g}min"
     RESULTS.mkdir(exist_ok=True)
     shown = np.random.default_rng(args.seed).permutation(len(images))[:64]
     viz.save_grid(data.to_float(images[shown]), RESULTS / f"{stem}-real.png", ncols=8)

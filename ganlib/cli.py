@@ -22,7 +22,6 @@ INTERRUPTED = 130
 WALK_FRAMES = 48  # frames of a latent-walk GIF (4 legs of 12)
 IMAGE_CACHE = ".image-cache"  # decoded picture folders, kept beside the runs that use them
 FOLDER_SIZE = 32  # pixels, when --images is given without --size
-FOLDER_EPOCH_IMAGES = 10_000  # an epoch of a folder run shows at least this many pictures (data.repeat_for_epochs)
 
 
 class UsageError(Exception):
@@ -310,7 +309,7 @@ def _train(args):
         print(f"Training on the first {len(images):,} images.")
     if args.images:
         pictures = len(images)
-        images = data.repeat_for_epochs(images, quick(full=FOLDER_EPOCH_IMAGES, small=256))
+        images = data.repeat_for_epochs(images, quick(full=data.FOLDER_EPOCH_IMAGES, small=256))
         if len(images) > pictures:
             print(f"An epoch is {len(images) // pictures} passes over the {pictures:,} pictures "
                   f"({len(images):,} pictures).")

@@ -290,7 +290,10 @@ def to_float(images):
     return images.astype(np.float32) / 127.5 - 1.0
 
 
-def repeat_for_epochs(images, at_least=10_000):
+FOLDER_EPOCH_IMAGES = 10_000  # an epoch of a picture folder shows at least this many pictures (as the digits')
+
+
+def repeat_for_epochs(images, at_least=FOLDER_EPOCH_IMAGES):
     """``images`` repeated k = ⌈at_least / n⌉ times, so that an epoch shows at least ``at_least`` pictures.
 
     A folder of 150 pictures is 2 steps of 64: one epoch per 2 steps would mean a sample grid and a checkpoint

@@ -3,6 +3,9 @@ one line on stderr, exit status 2, no traceback, nothing that existed touched.""
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 
 import imageio.v3 as iio
 import numpy as np
@@ -209,10 +212,6 @@ def test_a_notebook_style_import_sets_tensorflows_log_level_before_tensorflow_lo
     # A notebook imports `from ganlib import models` before notebook.setup(): the package itself must set
     # TF_CPP_MIN_LOG_LEVEL, or TensorFlow's C++ warnings (a multi-line "Type inference failed" per growing
     # style graph) reach the learner.
-    import os
-    import subprocess
-    import sys
-
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     code = "import os, sys; from ganlib import models; print(os.environ['TF_CPP_MIN_LOG_LEVEL'], 'tensorflow' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
