@@ -1,5 +1,5 @@
 """Tuning sweeps: variants of a model's settings trained for the same wall-clock budget, several seeds each,
-judged like dcgan_quality.py (confident / classes / class KL) and with ganlib.metrics (precision, recall, FID).
+judged (after each of --minutes, the clock stopped while judging) like dcgan_quality.py (confident / classes / class KL) and with ganlib.metrics (precision, recall, FID).
 
     GANLIB_DATA_DIR=../shared/data python bench/sweep.py dcgan --minutes 5 --seeds 0 1 2 \\
         --variant base --variant bs32:batch_size=32 --variant w48:width=48,learning_rate=0.0003
@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 import dcgan_quality  # noqa: E402
 from ganlib import data, loop, metrics, registry, train  # noqa: E402
 
-COLUMNS = ("variant", "seed", "steps", "seconds", "confident", "classes ≥ 2%", "class KL", "precision", "recall",
+COLUMNS = ("variant", "seed", "minutes", "steps", "confident", "classes ≥ 2%", "class KL", "precision", "recall",
            "FID")
 
 
@@ -46,21 +46,26 @@ def parse_variant(text, spec):
     return name, settings
 
 
-def run(model, settings, seed, minutes, images, labels, judge, steps=None):
+def run(model, settings, seed, marks, images, labels, judge, steps=None):
+    """Train one variant from ``seed``; one row per mark (minutes of training, the clock stopped while judging),
+    or one row after ``steps`` steps."""
     gan = train.build_gan(model, seed=seed, **settings)
     trainer = loop.Trainer(gan, images, labels if gan.num_classes else None)
-    start = time.perf_counter()
-    trainer.run(max_steps=steps, deadline=None if steps else time.monotonic() + 60 * minutes)
-    seconds = time.perf_counter() - start
-    return {"steps": int(gan.step.numpy()), "images_seen": int(gan.step.numpy()) * trainer.images_per_step,
-            "seconds": seconds, **judge(gan)}
+    if steps:
+        start = time.perf_counter()
+        trainer.run(max_steps=steps)
+        minutes = (time.perf_counter() - start) / 60
+        return [{"minutes": minutes, "steps": int(gan.step.numpy()),
+                 "images_seen": int(gan.step.numpy()) * trainer.images_per_step, **judge(gan)}]
+    return loop.time_to_quality(trainer, marks, judge, progress=False)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("model", choices=list(registry.MODELS))
     parser.add_argument("--variant", action="append", default=[], help="NAME[:key=value,...] (repeatable)")
-    parser.add_argument("--minutes", type=float, default=5)
+    parser.add_argument("--minutes", type=float, nargs="+", default=[5],
+                        help="judge each run after these minutes of training (one run, several marks)")
     parser.add_argument("--steps", type=int, default=None, help="train this many steps instead of --minutes "
                         "(quality per step, whatever else the machine is doing)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -79,29 +84,30 @@ def main():
         measured = metrics.evaluate_images(samples[: len(real) // 2], real, features)
         return {**result, **{k: measured[k] for k in ("precision", "recall", "fid")}}
 
-    budget = f"{args.steps:,} steps" if args.steps else f"{args.minutes:g} min"
+    budget = f"{args.steps:,} steps" if args.steps else " / ".join(f"{m:g}" for m in args.minutes) + " min"
     print(f"{args.model}, {budget} per run; judge: {accuracy:.2%} held-out accuracy ({about})")
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "---|" * len(COLUMNS))
     for name, settings in variants:
         rows = []
         for seed in args.seeds:
-            r = run(args.model, settings, seed, args.minutes, mnist.images, mnist.labels, judge, args.steps)
-            rows.append(r)
-            print(f"| {name} | {seed} | {r['steps']:,} | {r['seconds']:.0f} | {r['confident']:.1%} | "
-                  f"{r['classes']} | {r['class_kl']:.3f} | {r['precision']:.2f} | {r['recall']:.2f} | "
-                  f"{r['fid']:.1f} |", flush=True)
-            if args.json:
-                with args.json.open("a") as f:
-                    f.write(json.dumps({"model": args.model, "variant": name, "settings": settings, "seed": seed,
-                                        "minutes": args.minutes, **{k: v for k, v in r.items()
-                                                                    if k != "class_histogram"}}) + "\n")
-        if len(rows) > 1:
-            med = {k: float(np.median([r[k] for r in rows])) for k in ("confident", "class_kl", "precision", "recall",
-                                                                        "fid")}
-            print(f"| **{name} median** | | | | {med['confident']:.1%} | {min(r['classes'] for r in rows)} (min) | "
-                  f"{med['class_kl']:.3f} | {med['precision']:.2f} | {med['recall']:.2f} | {med['fid']:.1f} |",
-                  flush=True)
+            for r in run(args.model, settings, seed, args.minutes, mnist.images, mnist.labels, judge, args.steps):
+                rows.append(r)
+                print(f"| {name} | {seed} | {r['minutes']:.1f} | {r['steps']:,} | {r['confident']:.1%} | "
+                      f"{r['classes']} | {r['class_kl']:.3f} | {r['precision']:.2f} | {r['recall']:.2f} | "
+                      f"{r['fid']:.1f} |", flush=True)
+                if args.json:
+                    with args.json.open("a") as f:
+                        f.write(json.dumps({"model": args.model, "variant": name, "settings": settings, "seed": seed,
+                                            **{k: v for k, v in r.items() if k != "class_histogram"}}) + "\n")
+        for mark in sorted({r["minutes"] for r in rows}):
+            at_mark = [r for r in rows if r["minutes"] == mark]
+            if len(at_mark) > 1:
+                med = {k: float(np.median([r[k] for r in at_mark]))
+                       for k in ("confident", "class_kl", "precision", "recall", "fid")}
+                print(f"| **{name} median** | {len(at_mark)} seeds | {mark:.1f} | | {med['confident']:.1%} | "
+                      f"{min(r['classes'] for r in at_mark)} (min) | {med['class_kl']:.3f} | {med['precision']:.2f} | "
+                      f"{med['recall']:.2f} | {med['fid']:.1f} |", flush=True)
 
 
 if __name__ == "__main__":
