@@ -15,7 +15,9 @@ mark, on N generated samples against N real ones:
 
 Every figure is given per seed and as the median (and min–max spread) over seeds; the tutorial's DCGAN (5×5
 kernels, Adam 1e-4, batch 256) is the peer baseline, measured in the same run, and the targets of the quality
-issue are checked at the last mark. Writes bench/results/time_to_quality.{json,md,png}. A benchmark, not a
+issue are checked at the last mark. Writes bench/results/time_to_quality.{json,md,png} and each model's seed-0
+samples at the last mark (time_to_quality-MODEL-samples.png). The JSON is rewritten after every training, and
+`--resume` keeps the runs it holds: an interrupted benchmark loses at most the run under way. A benchmark, not a
 test: the machine is named.
 """
 
@@ -65,7 +67,7 @@ def machine(tag):
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()}, tag {tag}"
 
 
-def measure(models, marks, n, seeds, tag):
+def measure(models, marks, n, seeds, tag, done=None, save=lambda report: None):
     dataset = data.load("mnist", verbose=False)
     classifier = metrics.load_classifier("mnist")
     judge, judge_accuracy, judge_about, _ = dcgan_quality.train_classifier()
@@ -86,13 +88,18 @@ def measure(models, marks, n, seeds, tag):
     for model in models:
         report["runs"][model] = {}
         for seed in seeds:
+            if str(seed) in (done or {}).get(model, {}):
+                report["runs"][model][seed] = done[model][str(seed)]
+                print(f"{model} seed {seed}: kept from the earlier run", flush=True)
+                continue
             gan = train.build_gan(model, seed=seed)
             trainer = loop.Trainer(gan, dataset.images, dataset.labels if gan.num_classes else None)
             rows = loop.time_to_quality(trainer, marks, evaluate)
             report["runs"][model][seed] = rows
             if seed == seeds[0]:
                 RESULTS.mkdir(exist_ok=True)
-                viz.save_grid(gan.sample(100, seed=123), RESULTS / f"{model}-samples.png", ncols=10)
+                viz.save_grid(gan.sample(100, seed=123), RESULTS / f"time_to_quality-{model}-samples.png", ncols=10)
+            save(report)  # after every run: an interrupted benchmark loses at most the run under way
             last = rows[-1]
             print(f"{model} seed {seed}: {last['confident']:.1%} confident, {last['classes']} classes, "
                   f"P {last['precision']:.2f} R {last['recall']:.2f}, FID {last['fid']:.2f}, "
@@ -183,13 +190,30 @@ def main():
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--n", type=int, default=2000, help="generated samples per measurement")
     parser.add_argument("--tag", default="2-core CPU VM")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in results/time_to_quality.json (same marks, N and machine) "
+                             "and train only the missing ones")
     args = parser.parse_args()
     if BASELINE not in args.models:
         parser.error(f"the baseline {BASELINE} must be in --models: every figure is read against it")
-    report = measure([BASELINE] + [m for m in args.models if m != BASELINE], sorted(args.marks), args.n,
-                     args.seeds, args.tag)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "time_to_quality.json").write_text(json.dumps(report, indent=2) + "\n")
+    marks, json_path = sorted(args.marks), RESULTS / "time_to_quality.json"
+    done = None
+    if args.resume and json_path.exists():
+        earlier = json.loads(json_path.read_text())
+        if (earlier["marks"], earlier["n"], earlier["machine"]) != (marks, args.n, machine(args.tag)):
+            parser.error(f"{json_path} was measured with other marks, N or machine; run without --resume to "
+                         "start afresh")
+        done = earlier["runs"]
+
+    def save(report):
+        RESULTS.mkdir(exist_ok=True)
+        partial = json_path.with_suffix(".json.partial")
+        partial.write_text(json.dumps(report, indent=2) + "\n")
+        partial.replace(json_path)  # whole or not at all: a kill mid-write leaves the last complete file
+
+    report = measure([BASELINE] + [m for m in args.models if m != BASELINE], marks, args.n, args.seeds, args.tag,
+                     done, save)
+    save(report)
     (RESULTS / "time_to_quality.md").write_text(markdown(report))
     plot(report, RESULTS / "time_to_quality.png")
     print(markdown(report))
