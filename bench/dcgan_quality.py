@@ -97,7 +97,8 @@ def main():
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--models", nargs="+", default=["dcgan"])
     parser.add_argument("--evaluate", nargs="*", type=Path, default=None, help="judge existing run dirs only")
-    parser.add_argument("--tag", default=platform.node() or "this-machine")
+    parser.add_argument("--tag", default="2-core CPU VM", help="names the machine in the results; rows from "
+                        "another tag are not kept beside the new ones")
     args = parser.parse_args()
 
     runs = {}
@@ -151,6 +152,13 @@ def main():
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "dcgan_quality.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / "dcgan_quality.md").write_text(markdown(report))
+    print(markdown(report))
+
+
+def markdown(report):
+    """The results table (and the per-label table of a conditional model) of one report."""
+    accuracy, description = report["classifier"]["held_out_accuracy"], report["classifier"]["data"]
     lines = [f"Machine: {report['machine']}. Classifier: {accuracy:.2%} held-out accuracy ({description}).", "",
              "| run | confident | classes ≥ 2% | class KL | classifier score | images seen | images/s |",
              "|---|---|---|---|---|---|---|"]
@@ -165,8 +173,7 @@ def main():
                       "| K | " + " | ".join(map(str, range(len(r["per_label_accuracy"])))) + " |",
                       "|---" * (len(r["per_label_accuracy"]) + 1) + "|",
                       "| read as K | " + " | ".join(f"{a:.1%}" for a in r["per_label_accuracy"]) + " |"]
-    (RESULTS / "dcgan_quality.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
