@@ -43,7 +43,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import dcgan_quality  # noqa: E402
-from ganlib import data, loop, metrics, train, viz  # noqa: E402
+from ganlib import data, loop, metrics, runs, train, viz  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BASELINE = "tf_tutorial"
@@ -109,7 +109,7 @@ def measure(models, marks, n, seeds, tag, done=None, save=lambda report: None):
 
 def summary(report, model, mark_index=-1):
     """{value: (median, min, max)} over the seeds at one mark."""
-    rows = [runs[mark_index] for runs in report["runs"][model].values()]
+    rows = [seed_rows[mark_index] for seed_rows in report["runs"][model].values()]
     return {k: (float(np.median([r[k] for r in rows])), float(np.min([r[k] for r in rows])),
                 float(np.max([r[k] for r in rows]))) for k in VALUES}
 
@@ -207,9 +207,7 @@ def main():
 
     def save(report):
         RESULTS.mkdir(exist_ok=True)
-        partial = json_path.with_suffix(".json.partial")
-        partial.write_text(json.dumps(report, indent=2) + "\n")
-        partial.replace(json_path)  # whole or not at all: a kill mid-write leaves the last complete file
+        runs.atomic_write_text(json_path, json.dumps(report, indent=2) + "\n")  # a kill mid-write keeps the last
 
     report = measure([BASELINE] + [m for m in args.models if m != BASELINE], marks, args.n, args.seeds, args.tag,
                      done, save)
