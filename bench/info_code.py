@@ -6,8 +6,8 @@
 An unconditional generator maps a continuous z onto ten separate classes, and the latents between its class
 regions draw in-between shapes (bench/README.md, "Why confident stays near 50%"). InfoGAN gives G a categorical
 code c ~ Cat(K) beside z and asks the discriminator's body, through a second head Q, to recover c from G(z, c);
-G and Q both minimise λ·CE(c, Q(G(z, c))), a lower bound on the mutual information I(c; G(z, c)) (the paper's
-L_I). No labels are used: the code is free to pick the class, or anything else it can keep recognisable.
+G and Q both minimise λ·CE(c, Q(G(z, c))), and H(c) − CE is a lower bound on the mutual information I(c; G(z, c))
+(the paper's L_I). No labels are used: the code is free to pick the class, or anything else it can keep recognisable.
 
 Networks: chapter 02's (``models.cgan_generator`` is chapter 02's generator fed [z, e(c)]; the discriminator is
 ``models.strided_conv_features`` with a logit head and a K-way head), Adam 5e-4 β1 0.5, batch 64, a moving
