@@ -20,7 +20,6 @@ model: the chapters do not use it.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -39,6 +38,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import dcgan_quality  # noqa: E402
+import sweep  # noqa: E402
 from ganlib import data, losses, metrics, models, registry, viz  # noqa: E402
 
 DEFAULTS = registry.MODELS["dcgan"].defaults
@@ -146,13 +146,11 @@ def main():
             picture = args.pictures / f"info_code-{weight:g}.png" if args.pictures and seed == args.seeds[0] else None
             r = run(weight, args.codes, seed, args.minutes, mnist.images, judge, picture)
             rows.append(r)
-            print(f"| {weight:g} | {args.codes} | {seed} | {args.minutes:g} | {r['steps']:,} | {r['confident']:.1%} | "
-                  f"{r['classes']} | {r['class_kl']:.3f} | {r['precision']:.2f} | {r['recall']:.2f} | {r['fid']:.1f} | "
-                  f"{r['code_purity']:.2f} |", flush=True)
+            print(f"| {weight:g} | {args.codes} | {seed} | {args.minutes:g} | {r['steps']:,} | "
+                  f"{sweep.quality_cells(r)} | {r['code_purity']:.2f} |", flush=True)
             if args.json:
-                with args.json.open("a") as f:
-                    f.write(json.dumps({"weight": weight, "codes": args.codes, "seed": seed, "minutes": args.minutes,
-                                        **r}) + "\n")
+                sweep.append_row(args.json, {"weight": weight, "codes": args.codes, "seed": seed,
+                                             "minutes": args.minutes, **r})
         if len(rows) > 1:
             med = {k: float(np.median([r[k] for r in rows]))
                    for k in ("confident", "class_kl", "precision", "recall", "fid", "code_purity")}

@@ -46,6 +46,18 @@ def parse_variant(text, spec):
     return name, settings
 
 
+def quality_cells(row):
+    """The Markdown cells of a judged run: confident | classes ≥ 2% | class KL | precision | recall | FID."""
+    return (f"{row['confident']:.1%} | {row['classes']} | {row['class_kl']:.3f} | {row['precision']:.2f} | "
+            f"{row['recall']:.2f} | {row['fid']:.1f}")
+
+
+def append_row(path, row):
+    """Append one run's row to a JSON-lines file."""
+    with path.open("a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
 def run(model, settings, seed, marks, images, labels, judge, steps=None):
     """Train one variant from ``seed``; one row per mark (minutes of training, the clock stopped while judging),
     or one row after ``steps`` steps."""
@@ -93,13 +105,10 @@ def main():
         for seed in args.seeds:
             for r in run(args.model, settings, seed, args.minutes, mnist.images, mnist.labels, judge, args.steps):
                 rows.append(r)
-                print(f"| {name} | {seed} | {r['minutes']:.1f} | {r['steps']:,} | {r['confident']:.1%} | "
-                      f"{r['classes']} | {r['class_kl']:.3f} | {r['precision']:.2f} | {r['recall']:.2f} | "
-                      f"{r['fid']:.1f} |", flush=True)
+                print(f"| {name} | {seed} | {r['minutes']:.1f} | {r['steps']:,} | {quality_cells(r)} |", flush=True)
                 if args.json:
-                    with args.json.open("a") as f:
-                        f.write(json.dumps({"model": args.model, "variant": name, "settings": settings, "seed": seed,
-                                            **{k: v for k, v in r.items() if k != "class_histogram"}}) + "\n")
+                    append_row(args.json, {"model": args.model, "variant": name, "settings": settings, "seed": seed,
+                                           **{k: v for k, v in r.items() if k != "class_histogram"}})
         for mark in sorted({r["minutes"] for r in rows}):
             at_mark = [r for r in rows if r["minutes"] == mark]
             if len(at_mark) > 1:
