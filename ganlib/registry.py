@@ -102,8 +102,8 @@ def _wgan_networks(s):
 
 _MODELS = [
     # Adam at 1e-3 (β1 0.5), five times the DCGAN paper's rate, with a moving average of G drawing the samples: in
-    # 5 CPU minutes 63% confident digits of every class and FID 15 against 35% of 9 classes and FID 98 at 2e-4
-    # without the average (one seed; 5e-4 gave 58–59% over three; sweep.py, bench/README.md).
+    # 5 CPU minutes 63% confident digits of every class and FID 15 against 32%, 7 classes and FID 97 at 2e-4
+    # without the average (medians of 3 seeds, time_to_quality.py; 5e-4 gave 58–59%: sweep.py; bench/README.md).
     ModelSpec(
         "gan", chapter="01", summary="MLP generator and discriminator (chapter 01)",
         build=lambda s: (models.mlp_generator(s["latent_dim"]), models.mlp_discriminator(dropout=s["dropout"])),
