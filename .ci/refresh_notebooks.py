@@ -21,6 +21,7 @@ import html
 import io
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -133,6 +134,7 @@ def main():
                 print(f"{path}: a cell failed; the outputs so far are in {partial}", file=sys.stderr)
                 raise
             print(f"{path}: executed in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+            shutil.rmtree(workdir)  # the runs it trained (~100 MB); kept above only when a cell failed
         tidy(nb)
         nbformat.write(nb, path)
 
