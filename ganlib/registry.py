@@ -125,7 +125,7 @@ _MODELS = [
     # Chapter 03: the DCGAN networks with least-squares losses, and with a Wasserstein critic. The WGAN-GP paper
     # uses n_critic 5 and Adam 1e-4 (β1 0); in a few CPU minutes 2 critic updates at β1 0.5 learn the most
     # (bench/README.md, the earlier wgan sweep), and Adam 1e-3 with a moving average of G drawing the samples gave
-    # FID ~17 and 52% confident digits against 28 and 46% at 5e-4 without it (medians of 3 seeds,
+    # FID 19 and 51% confident digits against 28 and 46% at 5e-4 without it (medians of 3 seeds,
     # time_to_quality.py).
     ModelSpec(
         "lsgan", chapter="03", summary="least-squares GAN on the DCGAN networks (chapter 03)",
