@@ -18,7 +18,6 @@ A benchmark, not a test: the machine is named.
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ tf = quiet.import_tensorflow()
 import numpy as np  # noqa: E402
 
 from ganlib import data, image_folder, loop, metrics, train, viz  # noqa: E402
+from machine_info import cpu_name  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 AUGMENT = "color,translation,cutout"
@@ -75,10 +75,8 @@ def main():
     pictures = image_folder.load(args.folder, args.size, 3, cache_dir=RESULTS.parent / "runs" / ".image-cache")
     train_index, held_index = data.held_out_split(len(pictures.images), args.seed)
     images, held_out = pictures.images[train_index], pictures.images[held_index]
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.machine()) if Path("/proc/cpuinfo").exists() else ""
     folder_name = args.folder.resolve().name
-    report = {"machine": f"{cpu}, {os.cpu_count()} cores", "folder": folder_name, "pictures": len(pictures.images),
+    report = {"machine": f"{cpu_name()}, {os.cpu_count()} cores", "folder": folder_name, "pictures": len(pictures.images),
               "held_out": len(held_out), "size": args.size, "minutes": args.minutes, "runs": {}}
     stem = f"own_images-{folder_name}-{args.minutes:g}min"
     RESULTS.mkdir(exist_ok=True)

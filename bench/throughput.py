@@ -18,7 +18,6 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ tf = quiet.import_tensorflow()
 import numpy as np  # noqa: E402
 
 from ganlib import data, loop, registry, train  # noqa: E402
+from machine_info import cpu_name  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODES = ("eager", "graph_sync", "graph", "graph_k", "xla", "mixed_float16", "mixed_bfloat16")
@@ -40,15 +40,9 @@ K = 16
 
 
 def machine():
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     gpus = [tf.config.experimental.get_device_details(g).get("device_name", g.name)
             for g in tf.config.list_physical_devices("GPU")]
-    return f"{cpu}, {os.cpu_count()} cores" + (f", GPU: {', '.join(gpus)}" if gpus else ", no GPU")
+    return f"{cpu_name()}, {os.cpu_count()} cores" + (f", GPU: {', '.join(gpus)}" if gpus else ", no GPU")
 
 
 def measure(model, mode, images, labels, seconds):

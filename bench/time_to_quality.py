@@ -43,6 +43,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import dcgan_quality  # noqa: E402
+from machine_info import cpu_name  # noqa: E402
 from ganlib import data, loop, metrics, runs, train, viz  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -60,11 +61,7 @@ VALUES = ("fid", "kid", "precision", "recall", "classes_covered", "confident", "
 
 
 def machine(tag):
-    cpu = platform.machine()
-    if Path("/proc/cpuinfo").exists():
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), cpu)
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()}, tag {tag}"
+    return f"{cpu_name()}, {os.cpu_count()} cores, {platform.system()}, tag {tag}"
 
 
 def measure(models, marks, n, seeds, tag, done=None, save=lambda report: None):

@@ -1,0 +1,13 @@
+"""The machine a benchmark ran on, named the same way in every results file."""
+
+import platform
+from pathlib import Path
+
+
+def cpu_name():
+    """The CPU's model name from /proc/cpuinfo (Linux), else what ``platform`` knows (processor or architecture)."""
+    try:
+        return next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
