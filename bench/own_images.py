@@ -76,8 +76,9 @@ def main():
     train_index, held_index = data.held_out_split(len(pictures.images), args.seed)
     images, held_out = pictures.images[train_index], pictures.images[held_index]
     folder_name = args.folder.resolve().name
-    report = {"machine": f"{cpu_name()}, {os.cpu_count()} cores", "folder": folder_name, "pictures": len(pictures.images),
-              "held_out": len(held_out), "size": args.size, "minutes": args.minutes, "runs": {}}
+    report = {"machine": f"{cpu_name()}, {os.cpu_count()} cores", "folder": folder_name,
+              "pictures": len(pictures.images), "held_out": len(held_out), "size": args.size, "minutes": args.minutes,
+              "runs": {}}
     stem = f"own_images-{folder_name}-{args.minutes:g}min"
     RESULTS.mkdir(exist_ok=True)
     shown = np.random.default_rng(args.seed).permutation(len(images))[:64]
