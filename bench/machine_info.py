@@ -1,4 +1,5 @@
-"""The machine a benchmark ran on, named the same way in every results file."""
+"""The CPU a benchmark ran on, read one way by the benchmarks that name it in their results (time_to_quality,
+throughput, own_images; dcgan_quality keeps its architecture-only string, which its kept rows are matched on)."""
 
 import platform
 from pathlib import Path
