@@ -69,22 +69,31 @@ def mlp_discriminator(hidden=(1024, 512, 256), dropout=0.3):
     return _check_output(keras.Model(x, logit, name="mlp_discriminator"), (1,))
 
 
-def dcgan_generator(latent_dim=64, width=32, image_shape=IMAGE_SHAPE):
+def dcgan_generator(latent_dim=64, width=32, image_shape=IMAGE_SHAPE, convs_per_block=1):
     """Chapter 02 generator, a light DCGAN with 4×4 kernels; for 28×28×1 digits:
     z → Dense(7·7·2w) → BN → ReLU → reshape 7×7×2w → ConvT(w, 4, stride 2) → BN → ReLU (14×14)
     → ConvT(1, 4, stride 2) → tanh (28×28). A kernel size divisible by the stride reduces checkerboard artefacts.
     Other ``image_shape``s (chapter 07) start from a 4×4 to 7×7 map (``resolution_plan``) and double it with one
     more ConvT → BN → ReLU per doubling, the channels halving on the way up to ``width``.
+    ``convs_per_block`` > 1 adds that many minus one Conv(3×3) → BN → ReLU at each resolution below the image's
+    (7×7 and 14×14 for digits): depth at the same width, as in the DCGAN tutorial's extra stride-1 layer.
     """
     size, _, channels = image_shape
     base, doublings = resolution_plan(size)
+
+    def block_convs(h):
+        for _ in range(convs_per_block - 1):
+            h = layers.Conv2D(h.shape[-1], 3, padding="same", use_bias=False)(h)
+            h = layers.ReLU()(batch_norm()(h))
+        return h
+
     z = keras.Input((latent_dim,), name="z")
     h = layers.Dense(base * base * channels_at(width, doublings - 1), use_bias=False)(z)
     h = layers.ReLU()(batch_norm()(h))
-    h = layers.Reshape((base, base, channels_at(width, doublings - 1)))(h)
+    h = block_convs(layers.Reshape((base, base, channels_at(width, doublings - 1)))(h))
     for step in range(doublings - 2, -1, -1):
         h = layers.Conv2DTranspose(channels_at(width, step), 4, strides=2, padding="same", use_bias=False)(h)
-        h = layers.ReLU()(batch_norm()(h))
+        h = block_convs(layers.ReLU()(batch_norm()(h)))
     x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same")(h)
     x = layers.Activation("tanh", dtype="float32", name="image")(x)
     return _check_output(keras.Model(z, x, name="dcgan_generator"), image_shape)
@@ -128,44 +137,55 @@ def tutorial_discriminator():
     return _check_output(keras.Model(x, logit, name="tutorial_discriminator"), (1,))
 
 
-def strided_conv_features(x, width, layer_norm=False, minibatch_std=False):
+def strided_conv_features(x, width, layer_norm=False, minibatch_std=False, convs_per_block=1):
     """The chapter 02 discriminator body, shared by every discriminator and critic here; for 28×28 images:
     Conv(w, 4, stride 2) → LeakyReLU(0.2) (14×14) → Conv(2w, 4, stride 2) [→ LayerNorm] → LeakyReLU(0.2) (7×7)
     [→ MinibatchStdDev] → flatten. Larger images (chapter 07) get one more strided convolution per doubling
-    (``resolution_plan``), the channels doubling up to 8w; LayerNorm follows every convolution after the first."""
+    (``resolution_plan``), the channels doubling up to 8w; LayerNorm follows every convolution after the first.
+    ``convs_per_block`` > 1 follows each strided convolution with that many minus one Conv(3×3) [→ LayerNorm]
+    → LeakyReLU(0.2) at its resolution."""
     _, doublings = resolution_plan(x.shape[1])
-    h = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(x))
-    for step in range(1, doublings):
-        h = layers.Conv2D(channels_at(width, step), 4, strides=2, padding="same")(h)
-        if layer_norm:
-            h = layers.LayerNormalization(axis=[1, 2, 3])(h)
-        h = layers.LeakyReLU(0.2)(h)
+    h = x
+    for step in range(doublings):
+        for i in range(convs_per_block):
+            strided = i == 0
+            h = layers.Conv2D(channels_at(width, step), 4 if strided else 3, strides=2 if strided else 1,
+                              padding="same")(h)
+            if layer_norm and (step, i) != (0, 0):
+                h = layers.LayerNormalization(axis=[1, 2, 3])(h)
+            h = layers.LeakyReLU(0.2)(h)
     if minibatch_std:
         h = MinibatchStdDev()(h)
     return layers.Flatten()(h)
 
 
-def dcgan_discriminator(width=32, minibatch_std=False, image_shape=IMAGE_SHAPE):
+def dcgan_discriminator(width=32, minibatch_std=False, image_shape=IMAGE_SHAPE, convs_per_block=1):
     """Chapter 02 discriminator: Conv(w, 4, stride 2) → LeakyReLU(0.2) (14×14)
     → Conv(2w, 4, stride 2) → LeakyReLU(0.2) (7×7) → flatten → one logit. No BatchNorm: real and fake
     batches pass separately, and batch statistics would let D tell them apart by their batch alone.
-    ``minibatch_std=True`` (chapter 04) adds a ``MinibatchStdDev`` channel, which lets D see a batch's variety."""
+    ``minibatch_std=True`` (chapter 04) adds a ``MinibatchStdDev`` channel, which lets D see a batch's variety;
+    ``convs_per_block`` > 1 a Conv(3×3) after each strided one (``strided_conv_features``)."""
     x = keras.Input(image_shape, name="image")
-    logit = layers.Dense(1, name="logit", dtype="float32")(strided_conv_features(x, width, minibatch_std=minibatch_std))
+    # The Dense layer is made before the body, as it always was: Keras draws a layer's initializer seed when the
+    # layer is made, so this order keeps the weights each seed gives (and every committed run reproducible).
+    logit = layers.Dense(1, name="logit", dtype="float32")(
+        strided_conv_features(x, width, minibatch_std=minibatch_std, convs_per_block=convs_per_block))
     return _check_output(keras.Model(x, logit, name="dcgan_discriminator"), (1,))
 
 
-def wgan_critic(width=32, layer_norm=False, minibatch_std=False, image_shape=IMAGE_SHAPE):
+def wgan_critic(width=32, layer_norm=False, minibatch_std=False, image_shape=IMAGE_SHAPE, convs_per_block=1):
     """Chapter 03 critic: the chapter 02 discriminator's convolutions, ending in an unbounded score
     (no sigmoid: the Wasserstein critic outputs a real number, not a probability).
 
     No BatchNorm: the gradient penalty constrains ‖∇x f(x)‖ for each sample on its own, and BatchNorm makes
     f(x) depend on the other images in the batch, so the penalised quantity would not be the critic's
     gradient at x. LayerNorm normalises within one sample and is safe; ``layer_norm=True`` adds it after
-    the second convolution.
+    the second convolution. ``convs_per_block``: as in ``strided_conv_features``.
     """
     x = keras.Input(image_shape, name="image")
-    score = layers.Dense(1, name="score", dtype="float32")(strided_conv_features(x, width, layer_norm, minibatch_std))
+    # Dense before the body, for the seeds' sake (see ``dcgan_discriminator``).
+    score = layers.Dense(1, name="score", dtype="float32")(
+        strided_conv_features(x, width, layer_norm, minibatch_std, convs_per_block))
     return _check_output(keras.Model(x, score, name="wgan_critic"), (1,))
 
 

@@ -31,6 +31,9 @@ TRAINING = MappingProxyType(dict(batch_size=64, optimizer="adam", learning_rate=
 # The images a convolutional model draws: 28×28 grey digits, or (chapter 07) any size 4–7 × 2^k and colour.
 IMAGES = MappingProxyType(dict(image_size=28, channels=1))
 IMAGE_CHOICES = {"channels": (1, 3)}
+# The depth of the DCGAN networks: convolutions per resolution in G (the first of each is the upsampling one) and
+# in D (the first is the strided one); the extra ones are 3×3 and keep the resolution and channels.
+DEPTH = MappingProxyType(dict(convs_per_block=1, d_convs_per_block=1))
 OPTIMIZERS = ("adam", "rmsprop")
 MINIMAX_LOSSES = ("non_saturating", "saturating", "least_squares")
 
@@ -91,8 +94,8 @@ def _style_networks(s):
 
 
 def _dcgan_networks(s):
-    return (models.dcgan_generator(s["latent_dim"], s["width"], image_shape(s)),
-            models.dcgan_discriminator(s["width"], s["minibatch_std"], image_shape(s)))
+    return (models.dcgan_generator(s["latent_dim"], s["width"], image_shape(s), s["convs_per_block"]),
+            models.dcgan_discriminator(s["width"], s["minibatch_std"], image_shape(s), s["d_convs_per_block"]))
 
 
 def _wgan_networks(s):
@@ -117,7 +120,7 @@ _MODELS = [
         "dcgan", chapter="02", summary="DCGAN (chapter 02)",
         build=_dcgan_networks,
         defaults={**TRAINING, **IMAGES, "learning_rate": 5e-4, "ema": 0.999, "latent_dim": 64, "width": 32,
-                  "minibatch_std": False, "loss": "non_saturating"},
+                  **DEPTH, "minibatch_std": False, "loss": "non_saturating"},
         epochs=30, choices={"loss": MINIMAX_LOSSES},
         # 32-px colour pictures cost a width-32 DCGAN ~3× the compute of a digit: half the width learns far more
         # in CPU minutes (bench/README.md, own images).
@@ -130,8 +133,8 @@ _MODELS = [
     ModelSpec(
         "lsgan", chapter="03", summary="least-squares GAN on the DCGAN networks (chapter 03)",
         build=_dcgan_networks,
-        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "width": 32, "minibatch_std": False,
-                  "loss": "least_squares"},
+        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "width": 32, **DEPTH,
+                  "minibatch_std": False, "loss": "least_squares"},
         epochs=30, choices={"loss": MINIMAX_LOSSES}),
     ModelSpec(
         "wgan_gp", chapter="03", summary="WGAN with gradient penalty (chapter 03)",
@@ -185,6 +188,8 @@ LIMITS = {
     "w_dim": (lambda v: v >= 1, "at least 1"),
     "width": (lambda v: v >= 2, "at least 2"),
     "mapping_layers": (lambda v: v >= 1, "at least 1"),
+    "convs_per_block": (lambda v: v >= 1, "at least 1"),
+    "d_convs_per_block": (lambda v: v >= 1, "at least 1"),
     "num_classes": (lambda v: v >= 2, "at least 2"),
     "n_critic": (lambda v: 1 <= v <= 15, "between 1 and 15"),
     "learning_rate": (lambda v: 0 < v < 1, "between 0 and 1 (exclusive)"),

@@ -26,3 +26,28 @@ def test_mlp_sizes_follow_the_chapter():
     assert dense_units == [256, 512, 1024, 784]
     dropouts = [layer.rate for layer in models.mlp_discriminator().layers if hasattr(layer, "rate")]
     assert dropouts == [0.3, 0.3, 0.3]
+
+
+def _convs(model):
+    """(kernel size, stride, output height) of each Conv2D / Conv2DTranspose of ``model``, in order."""
+    return [(layer.kernel_size[0], layer.strides[0], layer.output.shape[1]) for layer in model.layers
+            if "conv2d" in type(layer).__name__.lower()]
+
+
+@pytest.mark.parametrize("size, resolutions", [(28, [7, 14]), (32, [4, 8, 16])])
+def test_convs_per_block_adds_a_3x3_convolution_at_each_resolution_below_the_image(size, resolutions):
+    shallow = models.dcgan_generator(64, 16, (size, size, 1))
+    deep = models.dcgan_generator(64, 16, (size, size, 1), convs_per_block=2)
+    assert [c for c in _convs(shallow) if c[0] == 3] == []
+    assert [c for c in _convs(deep) if c[0] == 3] == [(3, 1, r) for r in resolutions]
+    assert [c for c in _convs(deep) if c[0] == 4] == _convs(shallow)  # the upsampling path is the same
+    images = deep(np.zeros((2, 64), "float32"), training=False)
+    assert tuple(images.shape) == (2, size, size, 1)
+
+
+@pytest.mark.parametrize("build", [models.dcgan_discriminator, models.wgan_critic])
+def test_discriminator_depth_follows_each_strided_convolution_with_a_3x3_one(build):
+    deep = build(16, convs_per_block=3)
+    assert _convs(deep) == [(4, 2, 14), (3, 1, 14), (3, 1, 14), (4, 2, 7), (3, 1, 7), (3, 1, 7)]
+    assert _convs(build(16)) == [(4, 2, 14), (4, 2, 7)]
+    assert tuple(deep(np.zeros((3, 28, 28, 1), "float32")).shape) == (3, 1)

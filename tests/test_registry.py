@@ -105,3 +105,21 @@ def test_picture_defaults_apply_to_pictures_only(name):
     own = value * 2 if not isinstance(value, str) else value
     assert train.build_gan(name, seed=0, image_size=32, channels=3, **{key: own}).config[key] == own
     assert any(spec.pictures[key] != spec.defaults[key] for key in spec.pictures)  # it changes something
+
+
+SMALL_DCGAN = {"width": 8, "latent_dim": 16}
+
+
+@pytest.mark.parametrize("name", ["dcgan", "lsgan"])
+def test_depth_settings_reach_each_player_on_its_own(name):
+    def sizes(**depth):
+        gan = train.build_gan(name, seed=0, **SMALL_DCGAN, **depth)
+        return gan.generator.count_params(), gan.discriminator.count_params()
+
+    g, d = sizes()
+    deep_g, same_d = sizes(convs_per_block=2)
+    same_g, deep_d = sizes(d_convs_per_block=2)
+    assert deep_g > g and same_d == d and same_g == g and deep_d > d
+    with pytest.raises(ValueError, match="d_convs_per_block.*at least 1"):
+        sizes(d_convs_per_block=0)
+
