@@ -31,8 +31,8 @@ TRAINING = MappingProxyType(dict(batch_size=64, optimizer="adam", learning_rate=
 # The images a convolutional model draws: 28×28 grey digits, or (chapter 07) any size 4–7 × 2^k and colour.
 IMAGES = MappingProxyType(dict(image_size=28, channels=1))
 IMAGE_CHOICES = {"channels": (1, 3)}
-# The depth of the DCGAN networks: convolutions per resolution in G (the first of each is the upsampling one) and
-# in D (the first is the strided one); the extra ones are 3×3 and keep the resolution and channels.
+# The depth of the DCGAN networks: convs_per_block − 1 extra 3×3 convolutions at each of G's resolutions below the
+# image's, d_convs_per_block − 1 after each of D's strided ones; they keep the resolution and the channels.
 DEPTH = MappingProxyType(dict(convs_per_block=1, d_convs_per_block=1))
 OPTIMIZERS = ("adam", "rmsprop")
 MINIMAX_LOSSES = ("non_saturating", "saturating", "least_squares")
