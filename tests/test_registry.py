@@ -107,13 +107,13 @@ def test_picture_defaults_apply_to_pictures_only(name):
     assert any(spec.pictures[key] != spec.defaults[key] for key in spec.pictures)  # it changes something
 
 
-SMALL_DCGAN = {"width": 8, "latent_dim": 16}
+MODELS_WITH_DEPTH = [name for name, spec in registry.MODELS.items() if set(registry.DEPTH) <= set(spec.defaults)]
 
 
-@pytest.mark.parametrize("name", ["dcgan", "lsgan"])
+@pytest.mark.parametrize("name", MODELS_WITH_DEPTH)
 def test_depth_settings_reach_each_player_on_its_own(name):
     def sizes(**depth):
-        gan = train.build_gan(name, seed=0, **SMALL_DCGAN, **depth)
+        gan = train.build_gan(name, seed=0, **small_settings(registry.MODELS[name], **depth))
         return gan.generator.count_params(), gan.discriminator.count_params()
 
     g, d = sizes()
