@@ -116,9 +116,9 @@ def test_depth_settings_reach_each_player_on_its_own(name):
         gan = train.build_gan(name, seed=0, **small_settings(registry.MODELS[name], **depth))
         return gan.generator.count_params(), gan.discriminator.count_params()
 
-    g, d = sizes()
-    deep_g, same_d = sizes(convs_per_block=2)
-    same_g, deep_d = sizes(d_convs_per_block=2)
+    g, d = sizes(convs_per_block=1, d_convs_per_block=1)
+    deep_g, same_d = sizes(convs_per_block=2, d_convs_per_block=1)
+    same_g, deep_d = sizes(convs_per_block=1, d_convs_per_block=2)
     assert deep_g > g and same_d == d and same_g == g and deep_d > d
     with pytest.raises(ValueError, match="d_convs_per_block.*at least 1"):
         sizes(d_convs_per_block=0)
