@@ -19,7 +19,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from ganlib import data
+from ganlib import data, quiet
 
 
 class StepRunner:
@@ -42,7 +42,17 @@ class StepRunner:
                 gan.after_step()
             return {k: array.stack() for k, array in zip(values, arrays)}
 
-        self.run = run
+        self._run, self._optimised = run, False
+
+    def run(self, iterator, n):
+        if self._optimised:
+            return self._run(iterator, n)
+        # The first call traces and optimises the graph, and the optimiser logs one known-harmless error for
+        # some networks (``quiet.REMAPPER_LEAKY_RELU``): keep it out of the learner's terminal.
+        with quiet.filtered_stderr(quiet.REMAPPER_LEAKY_RELU):
+            values = self._run(iterator, n)
+        self._optimised = True
+        return values
 
 
 class Trainer:

@@ -4,10 +4,12 @@ Importing TensorFlow and touching a device print C++ log lines before its loggin
 ``E0000 … failed call to cuInit: CUDA error`` on every machine without a GPU, which reads as a failure.
 ``TF_CPP_MIN_LOG_LEVEL`` silences only part of it, so ``import_tensorflow`` also runs the import and device
 discovery with the process's stderr sent to a temporary file, then passes on every line that is not known
-chatter. A ``tf.function`` retracing warning about ganlib's own per-GAN functions (each new GAN compiles its
+chatter; ``filtered_stderr`` does the same around the first call of a train step, where the graph optimiser logs
+one known-harmless error for the deeper DCGAN. A ``tf.function`` retracing warning about ganlib's own per-GAN functions (each new GAN compiles its
 own step) is dropped too; warnings about the learner's code are not.
 """
 
+import contextlib
 import logging
 import os
 import re
@@ -34,25 +36,43 @@ def import_tensorflow():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
+    with filtered_stderr(CHATTER):
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # device discovery prints the cuInit line
+    return _configure(tf)
+
+
+# Grappler's remapper fails on a stride-1 Conv2D → BiasAdd → LeakyReLU whose gradient is taken (the deeper DCGAN
+# discriminator's 3×3 convolutions) and logs it as an error; it only leaves that graph unfused, and TensorFlow
+# runs it as written (tensorflow/tensorflow#57515 and its kin; seen on TF 2.20–2.21, CPU).
+REMAPPER_LEAKY_RELU = re.compile(r"^E\d{4} \d\d:\d\d:\d+\.\d+ +\d+ meta_optimizer\.cc:\d+\] remapper failed: "
+                                 r"INVALID_ARGUMENT: Mutation::Apply error: fanout '\S*LeakyReluGrad\S*' exist for "
+                                 r"missing node '\S*BiasAdd'")
+
+
+@contextlib.contextmanager
+def filtered_stderr(drop):
+    """Run the block with the process's stderr (file descriptor 2, where TensorFlow's C++ code logs) sent to a
+    temporary file; afterwards pass on every line that ``drop`` (a compiled pattern) does not match."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
     except (OSError, ValueError, AttributeError):  # no real stderr (some IDEs): nothing to filter
-        return _configure(__import__("tensorflow"))
+        yield
+        return
     with tempfile.TemporaryFile(mode="w+b") as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()  # device discovery prints the cuInit line
+            yield
         finally:
+            sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
-        captured.seek(0)
-        kept = [line for line in captured.read().decode(errors="replace").splitlines(keepends=True)
-                if line.strip() and not CHATTER.match(line)]
-    sys.stderr.write("".join(kept))
-    return _configure(tf)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode(errors="replace").splitlines(keepends=True)
+                    if line.strip() and not drop.match(line)]
+            sys.stderr.write("".join(kept))
 
 
 def _configure(tf):

@@ -13,6 +13,8 @@ import pytest
 
 from helpers import one_error_line, run_in_new_python, write_idx
 
+from ganlib import quiet
+
 
 def snapshot(folder):
     """Every file under ``folder`` with its content hash: to show that a refused command touched nothing."""
@@ -206,6 +208,16 @@ def test_from_the_shell_exit_2_one_line_and_no_tensorflow_chatter(tmp_path):
     status, out, err = run_in_new_python("train", "dcgan", "--epochs", "0")
     assert status == 2 and "--epochs: 0 must be at least 1" in one_error_line(err)
     assert "cuInit" not in err and "absl" not in err and out == ""
+
+
+def test_training_the_default_dcgan_prints_no_tensorflow_log_lines(tmp_path, mnist_folder):
+    # The first train step's graph optimisation logs a harmless C++ "remapper failed" error for the deeper DCGAN
+    # discriminator; a learner's terminal must not show it (quiet.filtered_stderr), nor any other C++ log line.
+    status, out, err = run_in_new_python("train", "dcgan", "--data-dir", mnist_folder, "--epochs", "1",
+                                         "--batch-size", "32", "--out", tmp_path / "run")
+    assert status == 0, err[-3000:]
+    assert not [line for line in err.splitlines() if quiet.CHATTER.match(line.strip("\r"))], err[-3000:]
+    assert "remapper" not in err and "E0000" not in err
 
 
 def test_a_notebook_style_import_sets_tensorflows_log_level_before_tensorflow_loads():
