@@ -180,7 +180,7 @@ def wgan_critic(width=32, layer_norm=False, minibatch_std=False, image_shape=IMA
     No BatchNorm: the gradient penalty constrains ‖∇x f(x)‖ for each sample on its own, and BatchNorm makes
     f(x) depend on the other images in the batch, so the penalised quantity would not be the critic's
     gradient at x. LayerNorm normalises within one sample and is safe; ``layer_norm=True`` adds it after
-    the second convolution. ``convs_per_block``: as in ``strided_conv_features``.
+    every convolution but the first. ``convs_per_block``: as in ``strided_conv_features``.
     """
     x = keras.Input(image_shape, name="image")
     # Dense before the body, for the seeds' sake (see ``dcgan_discriminator``).

@@ -31,8 +31,9 @@ TRAINING = MappingProxyType(dict(batch_size=64, optimizer="adam", learning_rate=
 # The images a convolutional model draws: 28×28 grey digits, or (chapter 07) any size 4–7 × 2^k and colour.
 IMAGES = MappingProxyType(dict(image_size=28, channels=1))
 IMAGE_CHOICES = {"channels": (1, 3)}
-# The depth of the DCGAN networks: convs_per_block − 1 extra 3×3 convolutions at each of G's resolutions below the
-# image's, d_convs_per_block − 1 after each of D's strided ones; they keep the resolution and the channels.
+# The depth of the DCGAN networks (and of the Wasserstein critic, which shares D's body): convs_per_block − 1 extra
+# 3×3 convolutions at each of G's resolutions below the image's, d_convs_per_block − 1 after each of D's strided
+# ones; they keep the resolution and the channels.
 DEPTH = MappingProxyType(dict(convs_per_block=1, d_convs_per_block=1))
 OPTIMIZERS = ("adam", "rmsprop")
 MINIMAX_LOSSES = ("non_saturating", "saturating", "least_squares")
@@ -99,8 +100,9 @@ def _dcgan_networks(s):
 
 
 def _wgan_networks(s):
-    return (models.dcgan_generator(s["latent_dim"], s["width"], image_shape(s)),
-            models.wgan_critic(s["width"], s["layer_norm"], image_shape=image_shape(s)))
+    return (models.dcgan_generator(s["latent_dim"], s["width"], image_shape(s), s["convs_per_block"]),
+            models.wgan_critic(s["width"], s["layer_norm"], image_shape=image_shape(s),
+                               convs_per_block=s["d_convs_per_block"]))
 
 
 _MODELS = [
@@ -129,10 +131,11 @@ _MODELS = [
         # the depth above, which is not measured on pictures).
         pictures={"width": 16, "learning_rate": 5e-4, "beta_1": 0.5, **DEPTH}),
     # Chapter 03: the DCGAN networks with least-squares losses, and with a Wasserstein critic. The WGAN-GP paper
-    # uses n_critic 5 and Adam 1e-4 (β1 0); in a few CPU minutes 2 critic updates at β1 0.5 learn the most
-    # (bench/README.md, the earlier wgan sweep), and Adam 1e-3 with a moving average of G drawing the samples gave
-    # FID 19 and 51% confident digits against 28 and 46% at 5e-4 without it (medians of 3 seeds,
-    # time_to_quality.py).
+    # uses n_critic 5 and Adam 1e-4 (β1 0); in a few CPU minutes 2 critic updates learn the most (bench/README.md,
+    # the earlier wgan sweep), Adam 1e-3 with a moving average of G drawing the samples gave FID 19 and 51% confident
+    # digits against 28 and 46% at 5e-4 without it (medians of 3 seeds, time_to_quality.py), and the DCGAN's extra
+    # 3×3 convolution per resolution in G and the critic, at the paper's β1 0, 64% and FID 6.1 (medians of 3 seeds,
+    # sweep.py).
     ModelSpec(
         "lsgan", chapter="03", summary="least-squares GAN on the DCGAN networks (chapter 03)",
         build=_dcgan_networks,
@@ -142,15 +145,16 @@ _MODELS = [
     ModelSpec(
         "wgan_gp", chapter="03", summary="WGAN with gradient penalty (chapter 03)",
         build=_wgan_networks,
-        defaults={**TRAINING, **IMAGES, "learning_rate": 1e-3, "beta_2": 0.9, "ema": 0.999, "latent_dim": 64,
-                  "width": 32, "layer_norm": False, "loss": "wgan_gp", "n_critic": 2, "gp_weight": 10.0},
+        defaults={**TRAINING, **IMAGES, "learning_rate": 1e-3, "beta_1": 0.0, "beta_2": 0.9, "ema": 0.999,
+                  "latent_dim": 64, "width": 32, "convs_per_block": 2, "d_convs_per_block": 2, "layer_norm": False,
+                  "loss": "wgan_gp", "n_critic": 2, "gp_weight": 10.0},
         epochs=30, choices={"loss": ("wgan_gp",)}),
     # The original WGAN as its paper trains it: weights clipped to ±0.01, RMSprop 5e-5, 5 critic updates.
     ModelSpec(
         "wgan", chapter="03", summary="WGAN with weight clipping (chapter 03)",
         build=_wgan_networks,
         defaults={**TRAINING, **IMAGES, "optimizer": "rmsprop", "learning_rate": 5e-5, "latent_dim": 64, "width": 32,
-                  "layer_norm": False, "loss": "wgan_clip", "n_critic": 5, "clip_value": 0.01},
+                  **DEPTH, "layer_norm": False, "loss": "wgan_clip", "n_critic": 5, "clip_value": 0.01},
         epochs=30, choices={"loss": ("wgan_clip",)}),
     # Chapter 04: the style-based generator against the chapter 02 discriminator with a minibatch-std channel
     # (loss="wgan_gp": against the chapter 03 critic, without it). Style mixing is off by default: StyleGAN's 0.9 cost a
