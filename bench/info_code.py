@@ -12,7 +12,7 @@ G and Q both minimise λ·CE(c, Q(G(z, c))), and H(c) − CE is a lower bound on
 Networks: chapter 02's (``models.cgan_generator`` is chapter 02's generator fed [z, e(c)]; the discriminator is
 ``models.strided_conv_features`` with a logit head and a K-way head), Adam 5e-4 β1 0.5, batch 64, a moving
 average (0.999) of G drawing the samples, non-saturating loss — the ``dcgan`` defaults when the experiment ran
-(pinned in ``SETTINGS``: the defaults have since moved to deeper networks, Adam 1e-3 β1 0). λ = 0 is that DCGAN in
+(pinned in ``DEFAULTS`` below: the defaults have since moved to deeper networks, Adam 1e-3 β1 0). λ = 0 is that DCGAN in
 this same loop (the code then carries nothing G is asked to keep). Each run trains for --minutes of wall clock
 and is judged like ``sweep.py``: 2,000 samples (c drawn uniformly, as in training) by ``dcgan_quality.py``'s
 classifier, 1,000 by ``ganlib.metrics`` against 2,000 real digits; "code purity" is the share of samples whose

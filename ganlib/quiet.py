@@ -5,8 +5,8 @@ Importing TensorFlow and touching a device print C++ log lines before its loggin
 ``TF_CPP_MIN_LOG_LEVEL`` silences only part of it, so ``import_tensorflow`` also runs the import and device
 discovery with the process's stderr sent to a temporary file, then passes on every line that is not known
 chatter; ``filtered_stderr`` does the same around the first call of a train step, where the graph optimiser logs
-one known-harmless error for the deeper DCGAN. A ``tf.function`` retracing warning about ganlib's own per-GAN functions (each new GAN compiles its
-own step) is dropped too; warnings about the learner's code are not.
+one known-harmless error for the deeper DCGAN. A ``tf.function`` retracing warning about ganlib's own per-GAN
+functions (each new GAN compiles its own step) is dropped too; warnings about the learner's code are not.
 """
 
 import contextlib
