@@ -19,8 +19,9 @@ import tempfile
 # C++ log lines — absl's format (severity, date, time, thread, file:line]) and the one TensorFlow 2.20 and older
 # print (date, time: severity file:line]) — the absl preamble, and cpu_feature_guard's second line.
 ABSL_PREAMBLE = r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+ABSL_TIME_THREAD = r"\d{4} \d\d:\d\d:\d+\.\d+ +\d+ "  # after the severity letter: MMDD hh:mm:ss.us thread
 CHATTER = re.compile(r"^(" + ABSL_PREAMBLE +
-                     r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] "
+                     r"|[IWEF]" + ABSL_TIME_THREAD + r"\S+:\d+\] "
                      r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] \S+:\d+\] "
                      r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags)")
 OWN_FUNCTIONS = ("StepRunner.__init__", "GAN.train_step")
@@ -48,7 +49,7 @@ def import_tensorflow():
 # discriminator's 3×3 convolutions) and logs it as an error; it only leaves that graph unfused, and TensorFlow
 # runs it as written (tensorflow/tensorflow#57515 and its kin; seen on TF 2.20–2.21, CPU). Where it is the
 # process's first C++ log line (TF 2.20), absl's preamble comes with it.
-REMAPPER_LEAKY_RELU = re.compile(r"^(" + ABSL_PREAMBLE + r"|E\d{4} \d\d:\d\d:\d+\.\d+ +\d+ meta_optimizer\.cc:\d+\] "
+REMAPPER_LEAKY_RELU = re.compile(r"^(" + ABSL_PREAMBLE + r"|E" + ABSL_TIME_THREAD + r"meta_optimizer\.cc:\d+\] "
                                  r"remapper failed: INVALID_ARGUMENT: Mutation::Apply error: fanout "
                                  r"'\S*LeakyReluGrad\S*' exist for missing node '\S*BiasAdd')")
 

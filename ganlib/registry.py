@@ -35,6 +35,7 @@ IMAGE_CHOICES = {"channels": (1, 3)}
 # 3×3 convolutions at each of G's resolutions below the image's, d_convs_per_block − 1 after each of D's strided
 # ones; they keep the resolution and the channels.
 DEPTH = MappingProxyType(dict(convs_per_block=1, d_convs_per_block=1))
+DEEP = MappingProxyType(dict(convs_per_block=2, d_convs_per_block=2))  # the depth dcgan and wgan_gp learn best at
 OPTIMIZERS = ("adam", "rmsprop")
 MINIMAX_LOSSES = ("non_saturating", "saturating", "least_squares")
 
@@ -123,7 +124,7 @@ _MODELS = [
         "dcgan", chapter="02", summary="DCGAN (chapter 02)",
         build=_dcgan_networks,
         defaults={**TRAINING, **IMAGES, "learning_rate": 1e-3, "beta_1": 0.0, "ema": 0.999, "latent_dim": 64,
-                  "width": 32, "convs_per_block": 2, "d_convs_per_block": 2, "minibatch_std": False,
+                  "width": 32, **DEEP, "minibatch_std": False,
                   "loss": "non_saturating"},
         epochs=30, choices={"loss": MINIMAX_LOSSES},
         # 32-px colour pictures cost a width-32 DCGAN ~3× the compute of a digit: the plain networks at half the
@@ -146,7 +147,7 @@ _MODELS = [
         "wgan_gp", chapter="03", summary="WGAN with gradient penalty (chapter 03)",
         build=_wgan_networks,
         defaults={**TRAINING, **IMAGES, "learning_rate": 1e-3, "beta_1": 0.0, "beta_2": 0.9, "ema": 0.999,
-                  "latent_dim": 64, "width": 32, "convs_per_block": 2, "d_convs_per_block": 2, "layer_norm": False,
+                  "latent_dim": 64, "width": 32, **DEEP, "layer_norm": False,
                   "loss": "wgan_gp", "n_critic": 2, "gp_weight": 10.0},
         epochs=30, choices={"loss": ("wgan_gp",)}),
     # The original WGAN as its paper trains it: weights clipped to ±0.01, RMSprop 5e-5, 5 critic updates.
