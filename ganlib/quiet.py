@@ -5,8 +5,9 @@ Importing TensorFlow and touching a device print C++ log lines before its loggin
 ``TF_CPP_MIN_LOG_LEVEL`` silences only part of it, so ``import_tensorflow`` also runs the import and device
 discovery with the process's stderr sent to a temporary file, then passes on every line that is not known
 chatter; ``filtered_stderr`` does the same around the first call of a train step, where the graph optimiser logs
-one known-harmless error for the deeper DCGAN. A ``tf.function`` retracing warning about ganlib's own per-GAN
-functions (each new GAN compiles its own step) is dropped too; warnings about the learner's code are not.
+one known-harmless error for the deeper DCGAN and the style generator. A ``tf.function`` retracing warning about
+ganlib's own per-GAN functions (each new GAN compiles its own step) is dropped too; warnings about the learner's
+code are not.
 """
 
 import contextlib
@@ -45,13 +46,14 @@ def import_tensorflow():
     return _configure(tf)
 
 
-# Grappler's remapper fails on a stride-1 Conv2D → BiasAdd → LeakyReLU whose gradient is taken (the deeper DCGAN
-# discriminator's 3×3 convolutions) and logs it as an error; it only leaves that graph unfused, and TensorFlow
-# runs it as written (tensorflow/tensorflow#57515 and its kin; seen on TF 2.20–2.21, CPU). Where it is the
-# process's first C++ log line (TF 2.20), absl's preamble comes with it.
+# Grappler's remapper fails on a LeakyReLU whose gradient is taken after a stride-1 Conv2D → BiasAdd (the deeper
+# DCGAN discriminator's 3×3 convolutions) or after the style generator's noise injection (an Add), and logs it as
+# an error; it only leaves that graph unfused, and TensorFlow runs it as written (tensorflow/tensorflow#57515 and
+# its kin; seen on TF 2.20–2.21, CPU). Where it is the process's first C++ log line (TF 2.20), absl's preamble
+# comes with it.
 REMAPPER_LEAKY_RELU = re.compile(r"^(" + ABSL_PREAMBLE + r"|E" + ABSL_TIME_THREAD + r"meta_optimizer\.cc:\d+\] "
                                  r"remapper failed: INVALID_ARGUMENT: Mutation::Apply error: fanout "
-                                 r"'\S*LeakyReluGrad\S*' exist for missing node '\S*BiasAdd')")
+                                 r"'\S*LeakyReluGrad\S*' exist for missing node '\S+')")
 
 
 @contextlib.contextmanager

@@ -210,10 +210,12 @@ def test_from_the_shell_exit_2_one_line_and_no_tensorflow_chatter(tmp_path):
     assert "cuInit" not in err and "absl" not in err and out == ""
 
 
-def test_training_the_default_dcgan_prints_no_tensorflow_log_lines(tmp_path, mnist_folder):
+@pytest.mark.parametrize("model", ["dcgan", "style"])
+def test_training_a_default_model_prints_no_tensorflow_log_lines(tmp_path, mnist_folder, model):
     # The first train step's graph optimisation logs a harmless C++ "remapper failed" error for the deeper DCGAN
-    # discriminator; a learner's terminal must not show it (quiet.filtered_stderr), nor any other C++ log line.
-    status, out, err = run_in_new_python("train", "dcgan", "--data-dir", mnist_folder, "--epochs", "1",
+    # discriminator and for the style generator; a learner's terminal must not show it (quiet.filtered_stderr), nor
+    # any other C++ log line.
+    status, out, err = run_in_new_python("train", model, "--data-dir", mnist_folder, "--epochs", "1",
                                          "--batch-size", "32", "--out", tmp_path / "run")
     assert status == 0, err[-3000:]
     assert not [line for line in err.splitlines() if quiet.CHATTER.match(line.strip("\r"))], err[-3000:]
