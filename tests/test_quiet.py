@@ -11,8 +11,8 @@ REMAPPER_LINE = ("E0000 00:00:1795744582.615764    2344 meta_optimizer.cc:967] r
                  "leaky_re_lu_3_1/LeakyRelu/LeakyReluGrad' exist for missing node "
                  "'while/body/_1/while/dcgan_discriminator_1/conv2d_5_1/BiasAdd'.\n")
 # As it prints it on the style generator's first step (LeakyReLU after the noise injection's Add).
-STYLE_REMAPPER_LINE = ("E0000 00:00:1795754832.315262    4960 meta_optimizer.cc:967] remapper failed: INVALID_ARGUMENT: "
-                       "Mutation::Apply error: fanout 'while/body/_1/gradient_tape/while/style_generator_1/block_14_1/"
+STYLE_REMAPPER_LINE = ("E0000 00:00:1795754832.315262    4960 meta_optimizer.cc:967] remapper failed: "
+                       "INVALID_ARGUMENT: Mutation::Apply error: fanout 'while/body/_1/gradient_tape/while/style_generator_1/block_14_1/"
                        "LeakyRelu/LeakyReluGrad_1' exist for missing node "
                        "'while/body/_1/while/style_generator_1/block_14_1/noise_1/add'.\n")
 
