@@ -110,10 +110,11 @@ def test_picture_defaults_apply_to_pictures_only(name):
 MODELS_WITH_DEPTH = [name for name, spec in registry.MODELS.items() if set(registry.DEPTH) <= set(spec.defaults)]
 
 
-@pytest.mark.parametrize("name", MODELS_WITH_DEPTH)
-def test_depth_settings_reach_each_player_on_its_own(name):
+# The style model's D is a minimax discriminator or, with loss="wgan_gp", a Wasserstein critic: depth reaches both.
+@pytest.mark.parametrize("name, more", [(name, {}) for name in MODELS_WITH_DEPTH] + [("style", {"loss": "wgan_gp"})])
+def test_depth_settings_reach_each_player_on_its_own(name, more):
     def sizes(**depth):
-        gan = train.build_gan(name, seed=0, **small_settings(registry.MODELS[name], **depth))
+        gan = train.build_gan(name, seed=0, **small_settings(registry.MODELS[name], **more, **depth))
         return gan.generator.count_params(), gan.discriminator.count_params()
 
     g, d = sizes(convs_per_block=1, d_convs_per_block=1)
