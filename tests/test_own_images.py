@@ -123,8 +123,12 @@ def test_the_style_based_generator_takes_any_size_and_channels(size, channels):
 def test_the_style_digit_model_is_unchanged():
     gan = train.build_gan("style")
     assert gan.generator.sizes == (7, 14, 28) and gan.generator.channels == (64, 32, 16)
-    # 99,734 with the first default of 3 mapping layers; each 64→64 Dense layer fewer is 4,160 parameters
-    assert gan.generator.count_params() == 99_734 - 2 * (64 * 64 + 64)
+    # 99,734 with the first defaults (3 mapping layers, one convolution per block); each 64→64 Dense layer fewer
+    # is 4,160 parameters; StyleGAN's second convolution per block (the default since 2026-11-27) adds its conv,
+    # noise scales and AdaIN map: 45,312 at 7×7, 13,440 at 14×14 and 4,416 at 28×28
+    one_conv = 99_734 - 2 * (64 * 64 + 64)
+    assert train.build_gan("style", convs_per_block=1).generator.count_params() == one_conv
+    assert gan.generator.count_params() == one_conv + 45_312 + 13_440 + 4_416
 
 
 def test_a_growing_generator_draws_at_its_level_and_d_sees_the_same():
