@@ -36,6 +36,9 @@ IMAGE_CHOICES = {"channels": (1, 3)}
 # ones; they keep the resolution and the channels. (The style generator's convs_per_block: convolutions per block.)
 DEPTH = MappingProxyType(dict(convs_per_block=1, d_convs_per_block=1))
 DEEP = MappingProxyType(dict(convs_per_block=2, d_convs_per_block=2))  # what dcgan, wgan_gp, style learn best at
+# What chapter 07's pictures were measured at (bench/README.md, own images): the plain networks, Adam 5e-4 at
+# β1 0.5 — the depth and the faster rate above are measured on digits only.
+PICTURE_TRAINING = MappingProxyType(dict(learning_rate=5e-4, beta_1=0.5, **DEPTH))
 OPTIMIZERS = ("adam", "rmsprop")
 MINIMAX_LOSSES = ("non_saturating", "saturating", "least_squares")
 
@@ -131,7 +134,7 @@ _MODELS = [
         # 32-px colour pictures cost a width-32 DCGAN ~3× the compute of a digit: the plain networks at half the
         # width, Adam 5e-4 β1 0.5, learn far more in CPU minutes (bench/README.md, own images; measured before
         # the depth above, which is not measured on pictures).
-        pictures={"width": 16, "learning_rate": 5e-4, "beta_1": 0.5, **DEPTH}),
+        pictures={"width": 16, **PICTURE_TRAINING}),
     # Chapter 03: the DCGAN networks with least-squares losses, and with a Wasserstein critic. The WGAN-GP paper
     # uses n_critic 5 and Adam 1e-4 (β1 0); in a few CPU minutes 2 critic updates learn the most (bench/README.md,
     # the earlier wgan sweep), Adam 1e-3 with a moving average of G drawing the samples gave FID 19 and 51% confident
@@ -175,9 +178,7 @@ _MODELS = [
                   "w_dim": 64, "mapping_layers": 1, "width": 32, **DEEP, "const_input": True, "grow_steps": 0,
                   "mixing_prob": 0.0, "loss": "non_saturating", "n_critic": 2, "gp_weight": 10.0},
         epochs=30, choices={"loss": ("non_saturating", "wgan_gp"), "convs_per_block": (1, 2)}, truncation=True,
-        # chapter 07's pictures keep the settings measured there (bench/README.md, own images): depth, rate and β1
-        # are measured on digits only
-        pictures={"learning_rate": 5e-4, "beta_1": 0.5, **DEPTH}),
+        pictures=PICTURE_TRAINING),
     ModelSpec(
         "cgan", chapter="06", summary="conditional DCGAN: label embedding in G, projection D (chapter 06)",
         build=lambda s: (models.cgan_generator(s["latent_dim"], s["num_classes"], s["width"],
