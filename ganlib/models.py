@@ -69,7 +69,8 @@ def mlp_discriminator(hidden=(1024, 512, 256), dropout=0.3):
     return _check_output(keras.Model(x, logit, name="mlp_discriminator"), (1,))
 
 
-def dcgan_generator(latent_dim=64, width=32, image_shape=IMAGE_SHAPE, convs_per_block=1):
+def dcgan_generator(latent_dim=64, width=32, image_shape=IMAGE_SHAPE, convs_per_block=1,
+                    full_resolution_channels=0):
     """Chapter 02 generator, a light DCGAN with 4×4 kernels; for 28×28×1 digits:
     z → Dense(7·7·2w) → BN → ReLU → reshape 7×7×2w → ConvT(w, 4, stride 2) → BN → ReLU (14×14)
     → ConvT(1, 4, stride 2) → tanh (28×28). A kernel size divisible by the stride reduces checkerboard artefacts.
@@ -77,6 +78,9 @@ def dcgan_generator(latent_dim=64, width=32, image_shape=IMAGE_SHAPE, convs_per_
     more ConvT → BN → ReLU per doubling, the channels halving on the way up to ``width``.
     ``convs_per_block`` > 1 adds that many minus one Conv(3×3) → BN → ReLU at each resolution below the image's
     (7×7 and 14×14 for digits): depth at the same width, as in the DCGAN tutorial's extra stride-1 layer.
+    ``full_resolution_channels`` > 0 gives G a stage at the image's own resolution, as a style-based generator
+    has: the last ConvT makes that many feature maps (→ BN → ReLU, then the ``convs_per_block`` − 1 convolutions)
+    and a Conv(3×3) → tanh draws the pixels from them; 0 (the DCGAN paper's) lets the last ConvT draw the pixels.
     """
     size, _, channels = image_shape
     base, doublings = resolution_plan(size)
@@ -94,7 +98,12 @@ def dcgan_generator(latent_dim=64, width=32, image_shape=IMAGE_SHAPE, convs_per_
     for step in range(doublings - 2, -1, -1):
         h = layers.Conv2DTranspose(channels_at(width, step), 4, strides=2, padding="same", use_bias=False)(h)
         h = block_convs(layers.ReLU()(batch_norm()(h)))
-    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same")(h)
+    if full_resolution_channels:
+        h = layers.Conv2DTranspose(full_resolution_channels, 4, strides=2, padding="same", use_bias=False)(h)
+        h = block_convs(layers.ReLU()(batch_norm()(h)))
+        x = layers.Conv2D(channels, 3, padding="same")(h)
+    else:
+        x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same")(h)
     x = layers.Activation("tanh", dtype="float32", name="image")(x)
     return _check_output(keras.Model(z, x, name="dcgan_generator"), image_shape)
 

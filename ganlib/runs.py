@@ -69,7 +69,8 @@ def read_config(run_dir):
     if config["model"] not in registry.MODELS:
         raise RunDirError(f"{path} names model {config['model']!r}, which this ganlib does not know "
                           f"(it knows {', '.join(registry.MODELS)})")
-    return config
+    defaults = registry.MODELS[config["model"]].defaults
+    return {**{k: v for k, v in registry.ADDED_SETTINGS.items() if k in defaults}, **config}
 
 
 def prepare(run_dir, config):

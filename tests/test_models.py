@@ -45,6 +45,19 @@ def test_convs_per_block_adds_a_3x3_convolution_at_each_resolution_below_the_ima
     assert tuple(images.shape) == (2, size, size, 1)
 
 
+@pytest.mark.parametrize("size", [28, 32])
+def test_full_resolution_channels_give_g_feature_maps_at_the_image_size_and_a_3x3_convolution_draws_it(size):
+    plain = models.dcgan_generator(64, 16, (size, size, 1))
+    staged = models.dcgan_generator(64, 16, (size, size, 1), convs_per_block=2, full_resolution_channels=8)
+    last = [layer for layer in staged.layers if "conv2d" in type(layer).__name__.lower()][-3:]
+    assert [(type(c).__name__, c.filters, c.output.shape[1]) for c in last] == [
+        ("Conv2DTranspose", 8, size), ("Conv2D", 8, size), ("Conv2D", 1, size)]
+    assert _convs(plain)[-1] == (4, 2, size)  # 0: the last transposed convolution draws the pixels
+    assert [c for c in _convs(staged) if c[0] == 4] == _convs(plain)
+    images = staged(np.zeros((2, 64), "float32"), training=False)
+    assert tuple(images.shape) == (2, size, size, 1)
+
+
 @pytest.mark.parametrize("build", [models.dcgan_discriminator, models.wgan_critic])
 def test_discriminator_depth_follows_each_strided_convolution_with_a_3x3_one(build):
     deep = build(16, convs_per_block=3)

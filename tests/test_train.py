@@ -267,6 +267,20 @@ def test_a_checkpoint_of_another_architecture_is_an_error_not_a_partial_load(tmp
         train.load_gan(tmp_path)
 
 
+def test_a_run_saved_before_a_setting_existed_loads_as_the_networks_it_was_trained_with(tmp_path):
+    old = {"convs_per_block": 1, "d_convs_per_block": 1, "full_resolution_channels": 0}  # the networks back then
+    gan = train.build_gan("dcgan", seed=0, width=8, batch_size=16, **old)
+    train.fit(gan, blobs(64), 1, tmp_path, progress=False, verbose=False)
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({k: v for k, v in config.items() if k not in old}))
+    restored = train.load_gan(tmp_path)
+    assert {k: restored.config[k] for k in old} == old
+    assert all(np.array_equal(a, b) for a, b in zip(weights(restored), weights(gan)))
+    with pytest.raises(train.RunDirError, match="full_resolution_channels: 0 there, 16 now"):
+        train.fit(train.build_gan("dcgan", seed=0, width=8, batch_size=16, convs_per_block=1, d_convs_per_block=1),
+                  blobs(64), 2, tmp_path, progress=False, verbose=False)
+
+
 def test_unknown_model_setting_or_value_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown model 'wgan_pg'"):
         train.build_gan("wgan_pg")
