@@ -73,7 +73,8 @@ def dcgan_generator(latent_dim=64, width=32, image_shape=IMAGE_SHAPE, convs_per_
                     full_resolution_channels=0):
     """Chapter 02 generator, a light DCGAN with 4×4 kernels; for 28×28×1 digits:
     z → Dense(7·7·2w) → BN → ReLU → reshape 7×7×2w → ConvT(w, 4, stride 2) → BN → ReLU (14×14)
-    → ConvT(1, 4, stride 2) → tanh (28×28). A kernel size divisible by the stride reduces checkerboard artefacts.
+    → ConvT(1, 4, stride 2) → tanh (28×28), the DCGAN paper's plain networks (``full_resolution_channels=0``,
+    ``convs_per_block=1``). A kernel size divisible by the stride reduces checkerboard artefacts.
     Other ``image_shape``s (chapter 07) start from a 4×4 to 7×7 map (``resolution_plan``) and double it with one
     more ConvT → BN → ReLU per doubling, the channels halving on the way up to ``width``.
     ``convs_per_block`` > 1 adds that many minus one Conv(3×3) → BN → ReLU at each resolution below the image's
