@@ -39,6 +39,10 @@ DEEP = MappingProxyType(dict(convs_per_block=2, d_convs_per_block=2))  # what dc
 # What chapter 07's pictures were measured at (bench/README.md, own images): the plain networks, Adam 5e-4 at
 # β1 0.5 — the depth and the faster rate above are measured on digits only.
 PICTURE_TRAINING = MappingProxyType(dict(learning_rate=5e-4, beta_1=0.5, **DEPTH))
+# The DCGAN generator's stage at the image's own resolution (``models.dcgan_generator``): none — the paper's last layer
+# draws the pixels — in every model that builds it; 16 maps drew cleaner digits for dcgan, but chapter 05's collapse
+# demonstration needs new settings before that can be its default (bench/README.md, "what limits the DCGAN").
+NO_FULL_RESOLUTION_STAGE = MappingProxyType(dict(full_resolution_channels=0))
 # Settings added after runs were first saved, each with what a config.json that leaves it out was trained with (the
 # networks before it existed), so that an older run still loads and resumes as the run it is.
 ADDED_SETTINGS = MappingProxyType(dict(convs_per_block=1, d_convs_per_block=1, full_resolution_channels=0))
@@ -136,7 +140,7 @@ _MODELS = [
         "dcgan", chapter="02", summary="DCGAN (chapter 02)",
         build=_dcgan_networks,
         defaults={**TRAINING, **IMAGES, "learning_rate": 1e-3, "beta_1": 0.0, "ema": 0.999, "latent_dim": 64,
-                  "width": 32, **DEEP, "full_resolution_channels": 0, "minibatch_std": False,
+                  "width": 32, **DEEP, **NO_FULL_RESOLUTION_STAGE, "minibatch_std": False,
                   "loss": "non_saturating"},
         epochs=30, choices={"loss": MINIMAX_LOSSES},
         # 32-px colour pictures cost a width-32 DCGAN ~3× the compute of a digit: the plain networks at half the
@@ -152,14 +156,14 @@ _MODELS = [
     ModelSpec(
         "lsgan", chapter="03", summary="least-squares GAN on the DCGAN networks (chapter 03)",
         build=_dcgan_networks,
-        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "width": 32, **DEPTH, "full_resolution_channels": 0,
+        defaults={**TRAINING, **IMAGES, "latent_dim": 64, "width": 32, **DEPTH, **NO_FULL_RESOLUTION_STAGE,
                   "minibatch_std": False, "loss": "least_squares"},
         epochs=30, choices={"loss": MINIMAX_LOSSES}),
     ModelSpec(
         "wgan_gp", chapter="03", summary="WGAN with gradient penalty (chapter 03)",
         build=_wgan_networks,
         defaults={**TRAINING, **IMAGES, "learning_rate": 1e-3, "beta_1": 0.0, "beta_2": 0.9, "ema": 0.999,
-                  "latent_dim": 64, "width": 32, **DEEP, "full_resolution_channels": 0, "layer_norm": False,
+                  "latent_dim": 64, "width": 32, **DEEP, **NO_FULL_RESOLUTION_STAGE, "layer_norm": False,
                   "loss": "wgan_gp", "n_critic": 2, "gp_weight": 10.0},
         epochs=30, choices={"loss": ("wgan_gp",)}),
     # The original WGAN as its paper trains it: weights clipped to ±0.01, RMSprop 5e-5, 5 critic updates.
@@ -167,7 +171,7 @@ _MODELS = [
         "wgan", chapter="03", summary="WGAN with weight clipping (chapter 03)",
         build=_wgan_networks,
         defaults={**TRAINING, **IMAGES, "optimizer": "rmsprop", "learning_rate": 5e-5, "latent_dim": 64, "width": 32,
-                  **DEPTH, "full_resolution_channels": 0, "layer_norm": False, "loss": "wgan_clip", "n_critic": 5,
+                  **DEPTH, **NO_FULL_RESOLUTION_STAGE, "layer_norm": False, "loss": "wgan_clip", "n_critic": 5,
                   "clip_value": 0.01},
         epochs=30, choices={"loss": ("wgan_clip",)}),
     # Chapter 04: the style-based generator against the chapter 02 discriminator with a minibatch-std channel
