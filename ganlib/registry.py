@@ -39,9 +39,9 @@ DEEP = MappingProxyType(dict(convs_per_block=2, d_convs_per_block=2))  # what dc
 # What chapter 07's pictures were measured at (bench/README.md, own images): the plain networks, Adam 5e-4 at
 # β1 0.5 — the depth and the faster rate above are measured on digits only.
 PICTURE_TRAINING = MappingProxyType(dict(learning_rate=5e-4, beta_1=0.5, **DEPTH))
-# The DCGAN generator's stage at the image's own resolution (``models.dcgan_generator``): none — the paper's last layer
-# draws the pixels — in every model that builds it; 16 maps drew cleaner digits for dcgan, but chapter 05's collapse
-# demonstration needs new settings before that can be its default (bench/README.md, "what limits the DCGAN").
+# No stage at the image's own resolution in the DCGAN generator (``models.dcgan_generator``): the paper's last layer
+# draws the pixels. The least-squares GAN and both WGANs build it so (with 16 maps the WGAN-GP drew no better:
+# bench/README.md, "what limits the DCGAN"), and so do chapter 07's pictures, where the stage is not measured.
 NO_FULL_RESOLUTION_STAGE = MappingProxyType(dict(full_resolution_channels=0))
 # Settings added after runs were first saved, each with what a config.json that leaves it out was trained with (the
 # networks before it existed), so that an older run still loads and resumes as the run it is.
@@ -132,21 +132,20 @@ _MODELS = [
     # One more 3×3 convolution at each resolution of G and D, Adam at 1e-3 with β1 0, and a moving average of G
     # drawing the samples: in 5 CPU minutes 73% confident digits, precision 0.77, recall 0.89, FID 4.4 against 52%,
     # 0.55, 0.85 and 19 for the plain networks at the same rate (medians of 3 seeds, sweep.py; bench/README.md).
-    # Depth, not width: twice the width left precision at 0.56. 16 feature maps at 28×28 before G draws the image
-    # (full_resolution_channels=16, as the style generator has) gave 76.8% confident, precision 0.78, recall 0.86,
-    # FID 3.1 against 73.5%, 0.76, 0.88 and 4.5 (medians of 3 seeds, time_to_quality.py) — not the default yet:
-    # with it chapter 05's hasty optimizer (β1 0.9) no longer collapses, and that lesson needs other settings first.
+    # Depth, not width: twice the width left precision at 0.56. And 16 feature maps at 28×28 before G draws the
+    # image (full_resolution_channels=16, as the style generator has): 76.8% confident, precision 0.78, recall 0.86,
+    # FID 3.1 against 73.5%, 0.76, 0.88 and 4.5 without them (medians of 3 seeds, time_to_quality.py).
     ModelSpec(
         "dcgan", chapter="02", summary="DCGAN (chapter 02)",
         build=_dcgan_networks,
         defaults={**TRAINING, **IMAGES, "learning_rate": 1e-3, "beta_1": 0.0, "ema": 0.999, "latent_dim": 64,
-                  "width": 32, **DEEP, **NO_FULL_RESOLUTION_STAGE, "minibatch_std": False,
+                  "width": 32, **DEEP, "full_resolution_channels": 16, "minibatch_std": False,
                   "loss": "non_saturating"},
         epochs=30, choices={"loss": MINIMAX_LOSSES},
         # 32-px colour pictures cost a width-32 DCGAN ~3× the compute of a digit: the plain networks at half the
         # width, Adam 5e-4 β1 0.5, learn far more in CPU minutes (bench/README.md, own images; measured before
         # the depth above, which is not measured on pictures).
-        pictures={"width": 16, **PICTURE_TRAINING}),
+        pictures={"width": 16, **NO_FULL_RESOLUTION_STAGE, **PICTURE_TRAINING}),
     # Chapter 03: the DCGAN networks with least-squares losses, and with a Wasserstein critic. The WGAN-GP paper
     # uses n_critic 5 and Adam 1e-4 (β1 0); in a few CPU minutes 2 critic updates learn the most (bench/README.md,
     # the earlier wgan sweep), Adam 1e-3 with a moving average of G drawing the samples gave FID 19 and 51% confident
