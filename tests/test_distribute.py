@@ -44,11 +44,15 @@ def trained(model, strategy, steps, steps_per_call=1, **settings):
 
 mirrored_runs = {}
 for model in ("dcgan", "wgan_gp", "cgan"):
-    one, one_values = trained(model, None, 3)
-    two, two_values = mirrored_runs[model] = trained(model, mirrored, 3)
+    # One step: round-off is all that separates them then (dcgan with its 28×28 stage: 2e-6). Over more steps Adam,
+    # which divides each gradient by its own running size, can grow it into whole steps (±lr) on weights whose
+    # gradient nearly cancels: 2e-3 after two steps, measured.
+    one, one_values = trained(model, None, 1)
+    two, two_values = trained(model, mirrored, 1)
     report[model] = {"max_weight_difference": max(float(np.max(np.abs(a - b))) for a, b in zip(state(one), state(two))),
                      "max_loss_difference": max(abs(a - b) for k in one_values for a, b in zip(one_values[k], two_values[k])),
                      "replicas": two.strategy.num_replicas_in_sync}
+    mirrored_runs[model] = trained(model, mirrored, 3)
 for model in registry.MODELS:  # every model, a few steps each (those above have trained already)
     gan, values = mirrored_runs.get(model) or trained(model, mirrored, 3)
     report[model] = {**report.get(model, {}), "finite": bool(all(np.all(np.isfinite(v)) for v in values.values())),
@@ -103,8 +107,11 @@ def test_multi_worker_training_with_two_processes_on_loopback(tmp_path, mnist_fo
     """Two workers (two processes here, two machines in real life) train one model with
     MultiWorkerMirroredStrategy: each holds the same weights after every step, equal to one device's."""
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
+    # The paper's last layer (full_resolution_channels=0): with the 28×28 stage, Adam, which divides each gradient
+    # by its own size, turns round-off into whole steps (±lr) on the few G weights whose gradient nearly cancels
+    # (0.7% of the first layer's after one step, measured); the strategy under test is the same either way.
     args = ["train", "dcgan", "--data-dir", mnist_folder, "--batch-size", "16", "--epochs", "2", "--max-steps", "5",
-            "--set", "width=8"]
+            "--set", "width=8", "--set", "full_resolution_channels=0"]
     workers = []
     for index in range(2):
         env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
