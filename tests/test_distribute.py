@@ -107,9 +107,8 @@ def test_multi_worker_training_with_two_processes_on_loopback(tmp_path, mnist_fo
     """Two workers (two processes here, two machines in real life) train one model with
     MultiWorkerMirroredStrategy: each holds the same weights after every step, equal to one device's."""
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
-    # The paper's last layer (full_resolution_channels=0): with the 28×28 stage, Adam, which divides each gradient
-    # by its own size, turns round-off into whole steps (±lr) on the few G weights whose gradient nearly cancels
-    # (0.7% of the first layer's after one step, measured); the strategy under test is the same either way.
+    # The paper's last layer (full_resolution_channels=0): with the 28×28 stage Adam grows round-off into ±lr steps
+    # (see TWO_CPUS; here on 0.7% of G's first-layer weights after one step); the strategy under test is the same.
     args = ["train", "dcgan", "--data-dir", mnist_folder, "--batch-size", "16", "--epochs", "2", "--max-steps", "5",
             "--set", "width=8", "--set", "full_resolution_channels=0"]
     workers = []
