@@ -31,6 +31,10 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from ganlib import quiet  # noqa: E402
+
+quiet.import_tensorflow()  # without TensorFlow's start-up lines (the cuInit "error" on a machine with no GPU)
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
