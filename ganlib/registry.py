@@ -147,11 +147,11 @@ _MODELS = [
         # the depth above, which is not measured on pictures).
         pictures={"width": 16, **NO_FULL_RESOLUTION_STAGE, **PICTURE_TRAINING}),
     # Chapter 03: the DCGAN networks with least-squares losses, and with a Wasserstein critic. The WGAN-GP paper
-    # uses n_critic 5 and Adam 1e-4 (β1 0); in a few CPU minutes 2 critic updates learn the most (bench/README.md,
-    # the earlier wgan sweep), Adam 1e-3 with a moving average of G drawing the samples gave FID 19 and 51% confident
-    # digits against 28 and 46% at 5e-4 without it (medians of 3 seeds, time_to_quality.py), and the DCGAN's extra
-    # 3×3 convolution per resolution in G and the critic, at the paper's β1 0, 64% and FID 6.1 (medians of 3 seeds,
-    # sweep.py).
+    # uses n_critic 5 and Adam 1e-4 (β1 0); in a few CPU minutes Adam 1e-3 with a moving average of G drawing the
+    # samples gave FID 19 and 51% confident digits against 28 and 46% at 5e-4 without it (medians of 3 seeds,
+    # time_to_quality.py), the DCGAN's extra 3×3 convolution per resolution in G and the critic, at the paper's β1 0,
+    # 64% and FID 6.1, and then one critic update per generator update instead of 2, 70% and FID 3.9 (medians of
+    # 3 seeds, sweep.py; with the plain networks at 2e-4, β1 0.5, 2 had learned the most: bench/README.md).
     ModelSpec(
         "lsgan", chapter="03", summary="least-squares GAN on the DCGAN networks (chapter 03)",
         build=_dcgan_networks,
@@ -163,7 +163,7 @@ _MODELS = [
         build=_wgan_networks,
         defaults={**TRAINING, **IMAGES, "learning_rate": 1e-3, "beta_1": 0.0, "beta_2": 0.9, "ema": 0.999,
                   "latent_dim": 64, "width": 32, **DEEP, **NO_FULL_RESOLUTION_STAGE, "layer_norm": False,
-                  "loss": "wgan_gp", "n_critic": 2, "gp_weight": 10.0},
+                  "loss": "wgan_gp", "n_critic": 1, "gp_weight": 10.0},
         epochs=30, choices={"loss": ("wgan_gp",)}),
     # The original WGAN as its paper trains it: weights clipped to ±0.01, RMSprop 5e-5, 5 critic updates.
     ModelSpec(

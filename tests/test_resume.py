@@ -15,7 +15,7 @@ from helpers import REPO
 
 MODELS = {  # small settings, 8 steps an epoch at batch 16 on 128 images (4 for the 2-batch critic loop)
     "dcgan": ["--set", "width=8"],
-    "wgan_gp": ["--set", "width=8"],
+    "wgan_gp": ["--set", "width=8", "--set", "n_critic=2"],  # two batches a step (the default takes one)
     "style": ["--set", "width=8", "--set", "w_dim=16", "--set", "mixing_prob=0.5"],
     "cgan": ["--set", "width=8", "--set", "ema=0.99"],
 }
