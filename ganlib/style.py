@@ -1,8 +1,10 @@
 """Chapter 04: AdaIN and a style-based generator (Huang & Belongie 2017; Karras et al. 2019, "StyleGAN").
 
 A mapping network turns z into a style w; every block of the generator normalises each channel of its
-feature maps and gives it the scale and bias the style asks for (AdaIN). The picture starts from a learned
-constant, so everything that varies between images enters through the styles and the noise inputs.
+feature maps and gives it the scale and bias the style asks for (AdaIN). In StyleGAN the picture starts from a
+learned constant, so everything that varies between images enters through the styles and the noise inputs; the
+course's ``style`` model starts from maps made from w instead (``const_input=False``), which learned more varied
+digits in a few CPU minutes.
 """
 
 import keras
@@ -169,7 +171,9 @@ class StyleGenerator(keras.Model):
 
     z → mapping network → w; a learned 7×7 constant, styled by AdaIN(w_0), then passes three blocks (7×7,
     14×14, 28×28), each [bilinear ×2 upsampling] → Conv 3×3 → noise injection → LeakyReLU(0.2) →
-    AdaIN(w_block); a 1×1 conv with tanh makes the image. Block i takes its own style ws[:, i] (block 0's
+    AdaIN(w_block); a 1×1 conv with tanh makes the image. ``const_input=False`` makes the first maps from w_0 by
+    a dense layer instead of the constant, as a DCGAN starts from z (the course's ``style`` model does: in a few
+    CPU minutes it drew more varied digits). Block i takes its own style ws[:, i] (block 0's
     also styles the constant), so styles can be mixed. Other ``image_size``s and ``image_channels``
     (chapter 07) start from a 4×4 to 7×7 constant (``models.resolution_plan``) with one block per doubling.
 

@@ -123,12 +123,17 @@ def test_the_style_based_generator_takes_any_size_and_channels(size, channels):
 def test_the_style_digit_model_is_unchanged():
     gan = train.build_gan("style")
     assert gan.generator.sizes == (7, 14, 28) and gan.generator.channels == (64, 32, 16)
-    # 99,734 with the first defaults (3 mapping layers, one convolution per block); each 64→64 Dense layer fewer
-    # is 4,160 parameters; StyleGAN's second convolution per block (the default since 2026-11-27) adds its conv,
-    # noise scales and AdaIN map: 45,312 at 7×7, 13,440 at 14×14 and 4,416 at 28×28
-    one_conv = 99_734 - 2 * (64 * 64 + 64)
-    assert train.build_gan("style", convs_per_block=1).generator.count_params() == one_conv
-    assert gan.generator.count_params() == one_conv + 45_312 + 13_440 + 4_416
+    # 99,734 with the first defaults (3 mapping layers, one convolution per block, the learned constant); each
+    # 64→64 Dense layer fewer is 4,160 parameters; StyleGAN's second convolution per block adds its conv, noise
+    # scales and AdaIN map: 45,312 at 7×7, 13,440 at 14×14 and 4,416 at 28×28; the first maps made from w (the
+    # default since 2026-11-27, afternoon) replace the 7×7×64 constant by a 64 → 7·7·64 Dense layer
+    with_constant = 99_734 - 2 * (64 * 64 + 64)
+    assert train.build_gan("style", const_input=True).generator.count_params() == with_constant
+    assert (train.build_gan("style", const_input=True, convs_per_block=2).generator.count_params()
+            == with_constant + 45_312 + 13_440 + 4_416)
+    base_units = 7 * 7 * 64
+    assert gan.generator.count_params() == with_constant - base_units + (64 + 1) * base_units
+    assert train.build_gan("style", image_size=32, channels=3).config["const_input"]  # pictures: the constant
 
 
 def test_a_growing_generator_draws_at_its_level_and_d_sees_the_same():

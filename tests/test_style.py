@@ -153,6 +153,15 @@ def test_minibatch_stddev_channel():
     assert np.abs(same[..., 3]).max() < 1e-3
 
 
+def test_the_style_discriminator_has_the_minibatch_std_channel_unless_asked_not_to():
+    def has_channel(**settings):
+        d = train.build_gan("style", width=8, w_dim=16, latent_dim=16, **settings).discriminator
+        return any(isinstance(layer, models.MinibatchStdDev) for layer in d.layers)
+
+    assert has_channel() and not has_channel(minibatch_std=False)
+    assert not has_channel(loss="wgan_gp")  # a Wasserstein critic judges each image on its own
+
+
 @pytest.mark.parametrize("loss", ["non_saturating", "wgan_gp"])
 def test_style_gan_trains_checkpoints_and_resumes(tmp_path, digits, loss):
     def build():
