@@ -44,9 +44,10 @@ PICTURE_TRAINING = MappingProxyType(dict(learning_rate=5e-4, beta_1=0.5, **DEPTH
 # bench/README.md, "what limits the DCGAN"), and so do chapter 07's pictures, where the stage is not measured.
 NO_FULL_RESOLUTION_STAGE = MappingProxyType(dict(full_resolution_channels=0))
 # Settings added after runs were first saved, each with what a config.json that leaves it out was trained with (the
-# networks before it existed), so that an older run still loads and resumes as the run it is.
+# networks before it existed; the style model's had the learned constant and the minibatch-std channel), so that an
+# older run still loads and resumes as the run it is.
 ADDED_SETTINGS = MappingProxyType(dict(convs_per_block=1, d_convs_per_block=1, full_resolution_channels=0,
-                                       minibatch_std=True))  # the style model's D always had the channel
+                                       const_input=True, minibatch_std=True))
 OPTIMIZERS = ("adam", "rmsprop")
 MINIMAX_LOSSES = ("non_saturating", "saturating", "least_squares")
 

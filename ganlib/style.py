@@ -174,7 +174,7 @@ class StyleGenerator(keras.Model):
     AdaIN(w_block); a 1×1 conv with tanh makes the image. ``const_input=False`` makes the first maps from w_0 by
     a dense layer instead of the constant, as a DCGAN starts from z (the course's ``style`` model does: in a few
     CPU minutes it drew more varied digits). Block i takes its own style ws[:, i] (block 0's
-    also styles the constant), so styles can be mixed. Other ``image_size``s and ``image_channels``
+    also styles the first maps), so styles can be mixed. Other ``image_size``s and ``image_channels``
     (chapter 07) start from a 4×4 to 7×7 constant (``models.resolution_plan``) with one block per doubling.
 
     In training (``training=True``) the generator keeps w̄, a moving average of w (for truncation), and

@@ -281,13 +281,14 @@ def test_a_run_saved_before_a_setting_existed_loads_as_the_networks_it_was_train
                   progress=False, verbose=False)
 
 
-def test_a_style_run_saved_before_minibatch_std_was_a_setting_keeps_its_channel(tmp_path):
-    gan = train.build_gan("style", seed=0, width=8, w_dim=16, latent_dim=16, batch_size=16)
+def test_a_style_run_saved_before_const_input_and_minibatch_std_were_settings_loads_as_it_was(tmp_path):
+    old = {"const_input": True, "minibatch_std": True}  # the style model's networks before either was a setting
+    gan = train.build_gan("style", seed=0, width=8, w_dim=16, latent_dim=16, batch_size=16, **old)
     train.fit(gan, blobs(64), 1, tmp_path, progress=False, verbose=False)
     config = json.loads((tmp_path / "config.json").read_text())
-    (tmp_path / "config.json").write_text(json.dumps({k: v for k, v in config.items() if k != "minibatch_std"}))
+    (tmp_path / "config.json").write_text(json.dumps({k: v for k, v in config.items() if k not in old}))
     restored = train.load_gan(tmp_path)
-    assert restored.config["minibatch_std"] is True
+    assert {k: restored.config[k] for k in old} == old
     assert all(np.array_equal(a, b) for a, b in zip(weights(restored), weights(gan)))
 
 
