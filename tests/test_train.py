@@ -267,29 +267,29 @@ def test_a_checkpoint_of_another_architecture_is_an_error_not_a_partial_load(tmp
         train.load_gan(tmp_path)
 
 
-def test_a_run_saved_before_a_setting_existed_loads_as_the_networks_it_was_trained_with(tmp_path):
-    old = {"convs_per_block": 1, "d_convs_per_block": 1, "full_resolution_channels": 0}  # the networks back then
-    gan = train.build_gan("dcgan", seed=0, width=8, batch_size=16, **old)
+# Each model's networks before its settings existed (the style model always had the constant and the channel), and
+# how today's defaults refuse to resume that run as another one.
+BEFORE_A_SETTING = {
+    "dcgan": ({"convs_per_block": 1, "d_convs_per_block": 1, "full_resolution_channels": 0},
+              "convs_per_block: 1 there, 2 now"),
+    "style": ({"const_input": True, "minibatch_std": True}, "const_input: True there, False now"),
+}
+SMALL = {"dcgan": {"width": 8}, "style": {"width": 8, "w_dim": 16, "latent_dim": 16}}
+
+
+@pytest.mark.parametrize("model", list(BEFORE_A_SETTING))
+def test_a_run_saved_before_a_setting_existed_loads_as_the_networks_it_was_trained_with(tmp_path, model):
+    old, refusal = BEFORE_A_SETTING[model]
+    gan = train.build_gan(model, seed=0, batch_size=16, **SMALL[model], **old)
     train.fit(gan, blobs(64), 1, tmp_path, progress=False, verbose=False)
     config = json.loads((tmp_path / "config.json").read_text())
     (tmp_path / "config.json").write_text(json.dumps({k: v for k, v in config.items() if k not in old}))
     restored = train.load_gan(tmp_path)
     assert {k: restored.config[k] for k in old} == old
     assert all(np.array_equal(a, b) for a, b in zip(weights(restored), weights(gan)))
-    with pytest.raises(train.RunDirError, match="convs_per_block: 1 there, 2 now"):  # today's defaults: another run
-        train.fit(train.build_gan("dcgan", seed=0, width=8, batch_size=16), blobs(64), 2, tmp_path,
+    with pytest.raises(train.RunDirError, match=refusal):  # today's defaults: another run
+        train.fit(train.build_gan(model, seed=0, batch_size=16, **SMALL[model]), blobs(64), 2, tmp_path,
                   progress=False, verbose=False)
-
-
-def test_a_style_run_saved_before_const_input_and_minibatch_std_were_settings_loads_as_it_was(tmp_path):
-    old = {"const_input": True, "minibatch_std": True}  # the style model's networks before either was a setting
-    gan = train.build_gan("style", seed=0, width=8, w_dim=16, latent_dim=16, batch_size=16, **old)
-    train.fit(gan, blobs(64), 1, tmp_path, progress=False, verbose=False)
-    config = json.loads((tmp_path / "config.json").read_text())
-    (tmp_path / "config.json").write_text(json.dumps({k: v for k, v in config.items() if k not in old}))
-    restored = train.load_gan(tmp_path)
-    assert {k: restored.config[k] for k in old} == old
-    assert all(np.array_equal(a, b) for a, b in zip(weights(restored), weights(gan)))
 
 
 def test_unknown_model_setting_or_value_is_a_clear_error():
