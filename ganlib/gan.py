@@ -97,15 +97,18 @@ class GAN:
                    self.latent_dim)
         view = getattr(self.generator, "view", None) if c.get("grow_steps") else None  # a growing generator
         augment = steps.make_augment(c["augment"], self.noise, view)
+        # under mixed float16 the penalties' backward passes run on values scaled up, so that they do not underflow
+        penalty_scale = 2.0**10 if c["precision"] == "mixed_float16" else 1.0
         if self.critic_loop:
             clipping = c["loss"] == "wgan_clip"
             return steps.make_critic_step(*players, n_critic=c["n_critic"],
                                           gp_weight=0.0 if clipping else c["gp_weight"],
                                           clip_value=c["clip_value"] if clipping else None,
-                                          penalty_scale=2.0**10 if c["precision"] == "mixed_float16" else 1.0,
+                                          penalty_scale=penalty_scale,
                                           augment=augment)
         return steps.make_train_step(*players, loss=losses.ADVERSARIAL_LOSSES[c["loss"]],
-                                     conditional=self.num_classes > 0, augment=augment)
+                                     conditional=self.num_classes > 0, augment=augment,
+                                     r1_weight=c.get("r1_weight", 0.0), penalty_scale=penalty_scale)
 
     def after_step(self):
         """What follows every train step (the loop calls it in the cross-replica context): the moving average of G,

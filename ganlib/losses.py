@@ -1,4 +1,4 @@
-"""GAN losses: minimax, non-saturating, least-squares and Wasserstein, with the gradient penalty and weight clipping.
+"""GAN losses: minimax, non-saturating, least-squares and Wasserstein; the gradient penalty, weight clipping and R1.
 
 The minimax losses work on discriminator logits l = D(x) (so D's probability is σ(l)):
 
@@ -76,6 +76,23 @@ def gradient_penalty(critic, real, fake, epsilon=None, rng=None, scale=1.0):
     grads = tape.gradient(scores, x_hat, output_gradients=tf.fill(tf.shape(scores), float(scale))) / scale
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=tf.range(1, tf.rank(grads))) + 1e-12)
     return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def r1_penalty(discriminator, real, scale=1.0):
+    """D's logits l(x) on ``real`` and the unweighted R1 penalty E[‖∇x l(x)‖²] on them (Mescheder et al. 2018,
+    "Which Training Methods for GANs do actually Converge?"): the squared norm of D's gradient at real data.
+
+    Added to the discriminator's loss as (γ/2)·R1, it keeps D flat on the data, so that it stops pushing the
+    generator back and forth around it; StyleGAN and StyleGAN2 train with it. ``discriminator`` maps images to
+    logits (one per sample); the logits are returned too, so the caller's loss reuses this forward pass.
+    ``scale``: as in ``gradient_penalty`` (mixed float16).
+    """
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        logits = discriminator(real)
+        scaled = tf.cast(logits, tf.float32) * scale
+    grads = tf.cast(tape.gradient(scaled, real), tf.float32) / scale
+    return logits, tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=tf.range(1, tf.rank(grads))))
 
 
 def clip_weights(critic, clip_value=0.01):

@@ -47,7 +47,7 @@ NO_FULL_RESOLUTION_STAGE = MappingProxyType(dict(full_resolution_channels=0))
 # networks before it existed; the style model's had the learned constant and the minibatch-std channel), so that an
 # older run still loads and resumes as the run it is.
 ADDED_SETTINGS = MappingProxyType(dict(convs_per_block=1, d_convs_per_block=1, full_resolution_channels=0,
-                                       const_input=True, minibatch_std=True))
+                                       const_input=True, minibatch_std=True, r1_weight=0.0))
 OPTIMIZERS = ("adam", "rmsprop")
 MINIMAX_LOSSES = ("non_saturating", "saturating", "least_squares")
 
@@ -136,13 +136,14 @@ _MODELS = [
     # 0.55, 0.85 and 19 for the plain networks at the same rate (medians of 3 seeds, sweep.py; bench/README.md).
     # Depth, not width: twice the width left precision at 0.56. And 16 feature maps at 28×28 before G draws the
     # image (full_resolution_channels=16, as the style generator has): 76.8% confident, precision 0.78, recall 0.86,
-    # FID 3.1 against 73.5%, 0.76, 0.88 and 4.5 without them (medians of 3 seeds, time_to_quality.py).
+    # FID 3.1 against 73.5%, 0.76, 0.88 and 4.5 without them (medians of 3 seeds, time_to_quality.py). The R1
+    # penalty (r1_weight γ) at γ 0.1, 1 and 10: 73%, 73% and 67% confident against 77% (seed 0, sweep.py): off.
     ModelSpec(
         "dcgan", chapter="02", summary="DCGAN (chapter 02)",
         build=_dcgan_networks,
         defaults={**TRAINING, **IMAGES, "learning_rate": 1e-3, "beta_1": 0.0, "ema": 0.999, "latent_dim": 64,
                   "width": 32, **DEEP, "full_resolution_channels": 16, "minibatch_std": False,
-                  "loss": "non_saturating"},
+                  "loss": "non_saturating", "r1_weight": 0.0},
         epochs=30, choices={"loss": MINIMAX_LOSSES},
         # 32-px colour pictures cost a width-32 DCGAN ~3× the compute of a digit: the plain networks at half the
         # width, Adam 5e-4 β1 0.5, learn far more in CPU minutes (bench/README.md, own images; measured before
@@ -189,13 +190,15 @@ _MODELS = [
     # convolution per block again (D keeps two): 80.1% confident, precision 0.81, recall 0.75, FID 4.8 against 81.7%,
     # 0.83, 0.61 and 7.6 (medians of 3 seeds, sweep.py; the dense start alone: recall 0.69, FID 6.5). Without the
     # minibatch-std channel (minibatch_std=False) it collapsed to two classes (seed 0, sweep.py; bench/README.md).
+    # StyleGAN's R1 penalty, γ 1: recall 0.83, but 76% confident and precision 0.74; R1 in place of the channel kept
+    # ten classes, at 65% and FID 18.5 (seed 0, sweep.py): off, the channel on.
     ModelSpec(
         "style", chapter="04", summary="style-based generator (chapter 04)",
         build=_style_networks,
         defaults={**TRAINING, **IMAGES, "learning_rate": 1e-3, "beta_1": 0.0, "ema": 0.999, "latent_dim": 64,
                   "w_dim": 64, "mapping_layers": 1, "width": 32, "convs_per_block": 1, "d_convs_per_block": 2,
                   "const_input": False, "grow_steps": 0, "minibatch_std": True, "mixing_prob": 0.0,
-                  "loss": "non_saturating", "n_critic": 2, "gp_weight": 10.0},
+                  "loss": "non_saturating", "r1_weight": 0.0, "n_critic": 2, "gp_weight": 10.0},
         epochs=30, choices={"loss": ("non_saturating", "wgan_gp"), "convs_per_block": (1, 2)}, truncation=True,
         # chapter 07's pictures were measured with StyleGAN's learned constant
         pictures={**PICTURE_TRAINING, "const_input": True}),
@@ -236,6 +239,7 @@ LIMITS = {
     "dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "mixing_prob": (lambda v: 0 <= v <= 1, "in [0, 1]"),
     "gp_weight": (lambda v: v >= 0, "at least 0"),
+    "r1_weight": (lambda v: v >= 0, "at least 0 (0: no R1 penalty)"),
     "clip_value": (lambda v: v > 0, "greater than 0"),
     "ema": (lambda v: 0 <= v < 1, "in [0, 1) (0: no moving average)"),
     "grow_steps": (lambda v: v >= 0, "at least 0 (0: no growing)"),

@@ -126,7 +126,8 @@ def _skip_together(grads):
 
 
 def make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise, latent_dim,
-                    loss=gan_losses.ADVERSARIAL_LOSSES["non_saturating"], conditional=False, augment=_identity):
+                    loss=gan_losses.ADVERSARIAL_LOSSES["non_saturating"], conditional=False, augment=_identity,
+                    r1_weight=0.0, penalty_scale=1.0):
     """Build one GAN training step: both players updated from one forward pass (as in the TF DCGAN tutorial).
 
     Each call draws z ~ N(0, I) (``noise``: a ``StepNoise``), records the forward pass on two tapes, and lets
@@ -138,6 +139,8 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise, l
     ``conditional=True`` (chapter 06): the step takes (images, labels), G draws G(z, y) for the batch's own
     labels y, and D judges D(x, y) — the conditional minimax game of Mirza & Osindero (2014). ``augment``
     (chapter 07, ``make_augment``) transforms every image D sees, real and fake, in both players' losses.
+    ``r1_weight`` γ > 0 adds (γ/2)·E[‖∇x l(x)‖²], l D's logit, on the real images to D's loss
+    (``losses.r1_penalty``; d_loss includes it); ``penalty_scale``: see ``losses.gradient_penalty``.
     """
 
     def train_step(batch):
@@ -146,9 +149,14 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise, l
         with_labels = (lambda x: [x, labels]) if conditional else (lambda x: x)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake_images = generator(with_labels(z), training=True)
-            real_logits = discriminator(with_labels(augment(real_images, 0)), training=True)
+            seen_real = augment(real_images, 0)
+            if r1_weight:  # D's logits on the real images, and its squared gradient there
+                real_logits, r1 = gan_losses.r1_penalty(lambda x: discriminator(with_labels(x), training=True),
+                                                        seen_real, scale=penalty_scale)
+            else:
+                real_logits, r1 = discriminator(with_labels(seen_real), training=True), 0.0
             fake_logits = discriminator(with_labels(augment(fake_images, 1)), training=True)
-            d_loss = loss.discriminator(real_logits, fake_logits)
+            d_loss = loss.discriminator(real_logits, fake_logits) + 0.5 * r1_weight * r1
             g_loss = loss.generator(fake_logits)
         d_variables, g_variables = discriminator.trainable_variables, generator.trainable_variables
         d_optimizer.apply(gradients(d_tape, d_loss, d_variables, d_optimizer), d_variables)

@@ -134,14 +134,15 @@ def test_multi_worker_training_with_two_processes_on_loopback(tmp_path, mnist_fo
         np.testing.assert_allclose(a, b, atol=1e-4)  # and with one device, to float tolerance
 
 
-@pytest.mark.parametrize("model, precision", [("dcgan", "mixed_float16"), ("wgan_gp", "mixed_float16"),
-                                              ("style", "mixed_float16"), ("dcgan", "mixed_bfloat16")])
-def test_mixed_precision_trains_without_non_finite_values(model, precision):
+@pytest.mark.parametrize("model, precision, extra", [("dcgan", "mixed_float16", {}), ("wgan_gp", "mixed_float16", {}),
+                                                     ("style", "mixed_float16", {}), ("dcgan", "mixed_bfloat16", {}),
+                                                     ("dcgan", "mixed_float16", {"r1_weight": 1.0})])
+def test_mixed_precision_trains_without_non_finite_values(model, precision, extra):
     import keras
 
     from ganlib import loop, train
 
-    settings = {"width": 8} | ({"w_dim": 16} if model == "style" else {})
+    settings = {"width": 8} | ({"w_dim": 16} if model == "style" else {}) | extra
     gan = train.build_gan(model, seed=0, batch_size=16, precision=precision, **settings)
     assert keras.mixed_precision.global_policy().name == "float32"  # the policy was only for building
     assert gan.generator.layers[-1].dtype_policy.name == "float32" if hasattr(gan.generator, "layers") else True
