@@ -267,12 +267,12 @@ def test_a_checkpoint_of_another_architecture_is_an_error_not_a_partial_load(tmp
         train.load_gan(tmp_path)
 
 
-# Each model's networks before its settings existed (the style model always had the constant and the channel), and
-# how today's defaults refuse to resume that run as another one.
+# Each model's networks before its settings existed (the style model always had the constant and the channel; no
+# model had the R1 penalty), and how today's defaults refuse to resume that run as another one.
 BEFORE_A_SETTING = {
-    "dcgan": ({"convs_per_block": 1, "d_convs_per_block": 1, "full_resolution_channels": 0},
+    "dcgan": ({"convs_per_block": 1, "d_convs_per_block": 1, "full_resolution_channels": 0, "r1_weight": 0.0},
               "convs_per_block: 1 there, 2 now"),
-    "style": ({"const_input": True, "minibatch_std": True}, "const_input: True there, False now"),
+    "style": ({"const_input": True, "minibatch_std": True, "r1_weight": 0.0}, "const_input: True there, False now"),
 }
 SMALL = {"dcgan": {"width": 8}, "style": {"width": 8, "w_dim": 16, "latent_dim": 16}}
 
