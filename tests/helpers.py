@@ -1,4 +1,5 @@
-"""Helpers shared by the unit tests: small IDX datasets, the command line in a fresh Python, its error lines."""
+"""Helpers shared by the unit tests: small IDX datasets, the command line in a fresh Python, its error lines, a
+linear critic."""
 
 import gzip
 import subprocess
@@ -47,3 +48,14 @@ def one_error_line(stderr):
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("ganlib: error:"), stderr
     return lines[0]
+
+
+def linear_score(w):
+    """f(x) = w·x on 28×28×1 images — a critic's score, or a discriminator's logit: its gradient is w everywhere."""
+    import keras
+
+    x = keras.Input((28, 28, 1))
+    dense = keras.layers.Dense(1, use_bias=False)
+    model = keras.Model(x, dense(keras.layers.Flatten()(x)))
+    dense.kernel.assign(np.reshape(w, (-1, 1)).astype(np.float32))
+    return model

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from helpers import linear_score
+
 from ganlib import losses, steps
 
 
@@ -53,19 +55,10 @@ def test_saturating_gradient_vanishes_where_non_saturating_does_not():
     assert grads["non_saturating"] == pytest.approx(1 - sigmoid(-6.0), rel=1e-4)
 
 
-def linear_discriminator(w):
-    """D(x) = w·x on 28×28×1 images: its gradient is w everywhere."""
-    x = keras.Input((28, 28, 1))
-    dense = keras.layers.Dense(1, use_bias=False)
-    discriminator = keras.Model(x, dense(keras.layers.Flatten()(x)))
-    dense.kernel.assign(np.reshape(w, (-1, 1)).astype(np.float32))
-    return discriminator
-
-
 def test_r1_penalty_of_a_linear_discriminator_is_the_squared_norm_of_its_weights():
     w = np.random.default_rng(0).standard_normal(784)
     real = tf.constant(np.random.default_rng(1).uniform(-1, 1, (8, 28, 28, 1)).astype(np.float32))
-    discriminator = linear_discriminator(w)
+    discriminator = linear_score(w)
     logits, penalty = losses.r1_penalty(discriminator, real)
     assert float(penalty) == pytest.approx(float(np.sum(w**2)), rel=1e-5)  # ‖∇x w·x‖² = ‖w‖², at every x
     np.testing.assert_allclose(logits.numpy(), discriminator(real).numpy(), rtol=1e-6)  # the logits it reused
@@ -92,7 +85,7 @@ def test_the_train_step_adds_half_gamma_r1_to_d_loss_and_its_gradient_gamma_w_to
         z = keras.Input((2,))
         zeros = keras.layers.Dense(784, kernel_initializer="zeros")(z)
         generator = keras.Model(z, keras.layers.Reshape((28, 28, 1))(zeros))
-        discriminator = linear_discriminator(w)
+        discriminator = linear_score(w)
         noise = steps.StepNoise(0, tf.Variable(0, dtype=tf.int64), 4)
         step = steps.make_train_step(generator, discriminator, keras.optimizers.SGD(0.0), keras.optimizers.SGD(1.0),
                                      noise, 2, r1_weight=gamma)

@@ -6,16 +6,9 @@ import pytest
 import scipy.stats
 import tensorflow as tf
 
+from helpers import linear_score
+
 from ganlib import losses, models, steps, train
-
-
-def linear_critic(w):
-    """f(x) = w·x on 28×28×1 images: its gradient is w everywhere."""
-    x = keras.Input(models.IMAGE_SHAPE)
-    dense = keras.layers.Dense(1, use_bias=False)
-    critic = keras.Model(x, dense(keras.layers.Flatten()(x)))
-    dense.kernel.assign(np.reshape(w, (-1, 1)).astype(np.float32))
-    return critic
 
 
 def images(n, seed):
@@ -31,7 +24,7 @@ def test_wasserstein_losses_match_hand_computed_values():
 @pytest.mark.parametrize("norm", [1.0, 0.3, 2.5])
 def test_gradient_penalty_of_a_linear_critic_is_exact(norm):
     w = np.random.default_rng(0).standard_normal(784)
-    critic = linear_critic(norm * w / np.linalg.norm(w))
+    critic = linear_score(norm * w / np.linalg.norm(w))
     penalty = float(losses.gradient_penalty(critic, images(8, 1), images(8, 2)))
     assert penalty == pytest.approx((norm - 1.0) ** 2, abs=1e-5)
 
@@ -54,7 +47,7 @@ def test_gradient_penalty_uses_one_uniform_epsilon_per_sample():
 
 
 def test_gradient_penalty_is_finite_when_real_equals_fake_and_the_gradient_is_zero():
-    critic = linear_critic(np.zeros(784))  # ∇f = 0: √0 has an infinite derivative without the guard
+    critic = linear_score(np.zeros(784))  # ∇f = 0: √0 has an infinite derivative without the guard
     real = images(4, 7)
     with tf.GradientTape() as tape:
         penalty = losses.gradient_penalty(critic, real, real)
@@ -86,7 +79,7 @@ def test_the_critic_loop_takes_a_different_real_batch_for_each_critic_update():
     z = keras.Input((2,))
     zeros = keras.layers.Dense(784, kernel_initializer="zeros")(z)
     generator = keras.Model(z, keras.layers.Reshape(models.IMAGE_SHAPE)(zeros))
-    critic = linear_critic(np.zeros(784))
+    critic = linear_score(np.zeros(784))
     noise = steps.StepNoise(0, tf.Variable(0, dtype=tf.int64), batch)
     step = steps.make_critic_step(generator, critic, keras.optimizers.SGD(0.0), keras.optimizers.SGD(1.0), noise, 2,
                                   n_critic=n_critic, gp_weight=0.0)
