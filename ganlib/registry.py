@@ -137,7 +137,7 @@ _MODELS = [
     # Depth, not width: twice the width left precision at 0.56. And 16 feature maps at 28×28 before G draws the
     # image (full_resolution_channels=16, as the style generator has): 76.8% confident, precision 0.78, recall 0.86,
     # FID 3.1 against 73.5%, 0.76, 0.88 and 4.5 without them (medians of 3 seeds, time_to_quality.py). The R1
-    # penalty (r1_weight γ) at γ 0.1, 1 and 10: 73%, 73% and 67% confident against 77% (seed 0, sweep.py): off.
+    # penalty (r1_weight γ) at γ 0.1, 1 and 10: 73%, 73% and 66% confident against 77% (seed 0, sweep.py): off.
     ModelSpec(
         "dcgan", chapter="02", summary="DCGAN (chapter 02)",
         build=_dcgan_networks,
