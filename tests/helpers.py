@@ -1,5 +1,5 @@
 """Helpers shared by the unit tests: small IDX datasets, the command line in a fresh Python, its error lines, a
-linear critic."""
+linear critic and a generator that draws zeros."""
 
 import gzip
 import subprocess
@@ -59,3 +59,12 @@ def linear_score(w):
     model = keras.Model(x, dense(keras.layers.Flatten()(x)))
     dense.kernel.assign(np.reshape(w, (-1, 1)).astype(np.float32))
     return model
+
+
+def zero_generator(latent_dim=2):
+    """G(z) = 0: a 28×28×1 image of zeros for every z (a Dense layer of zero weights: it has weights to train)."""
+    import keras
+
+    z = keras.Input((latent_dim,))
+    zeros = keras.layers.Dense(784, kernel_initializer="zeros")(z)
+    return keras.Model(z, keras.layers.Reshape((28, 28, 1))(zeros))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import linear_score
+from helpers import linear_score, zero_generator
 
 from ganlib import losses, steps
 
@@ -82,13 +82,10 @@ def test_the_train_step_adds_half_gamma_r1_to_d_loss_and_its_gradient_gamma_w_to
     real = tf.constant(np.random.default_rng(4).uniform(-1, 1, (4, 28, 28, 1)).astype(np.float32))
     after, d_loss = {}, {}
     for gamma in (0.0, 2.0):
-        z = keras.Input((2,))
-        zeros = keras.layers.Dense(784, kernel_initializer="zeros")(z)
-        generator = keras.Model(z, keras.layers.Reshape((28, 28, 1))(zeros))
         discriminator = linear_score(w)
         noise = steps.StepNoise(0, tf.Variable(0, dtype=tf.int64), 4)
-        step = steps.make_train_step(generator, discriminator, keras.optimizers.SGD(0.0), keras.optimizers.SGD(1.0),
-                                     noise, 2, r1_weight=gamma)
+        step = steps.make_train_step(zero_generator(2), discriminator, keras.optimizers.SGD(0.0),
+                                     keras.optimizers.SGD(1.0), noise, 2, r1_weight=gamma)
         d_loss[gamma] = float(step(real)["d_loss"])
         after[gamma] = discriminator.trainable_variables[0].numpy().ravel()
     assert d_loss[2.0] - d_loss[0.0] == pytest.approx(np.sum(w**2), rel=1e-4)

@@ -6,7 +6,7 @@ import pytest
 import scipy.stats
 import tensorflow as tf
 
-from helpers import linear_score
+from helpers import linear_score, zero_generator
 
 from ganlib import losses, models, steps, train
 
@@ -76,9 +76,7 @@ def test_the_critic_loop_takes_a_different_real_batch_for_each_critic_update():
     # With f(x) = w·x, fakes that are all 0 and plain SGD at rate 1 without penalty, critic update i moves
     # w by mean(real_i): after the loop w has moved by the sum of the n_critic batch means.
     n_critic, batch = 3, 4
-    z = keras.Input((2,))
-    zeros = keras.layers.Dense(784, kernel_initializer="zeros")(z)
-    generator = keras.Model(z, keras.layers.Reshape(models.IMAGE_SHAPE)(zeros))
+    generator = zero_generator(2)
     critic = linear_score(np.zeros(784))
     noise = steps.StepNoise(0, tf.Variable(0, dtype=tf.int64), batch)
     step = steps.make_critic_step(generator, critic, keras.optimizers.SGD(0.0), keras.optimizers.SGD(1.0), noise, 2,
